@@ -1,0 +1,125 @@
+"""The app factory: the Bolt app, its database, its workers, wired together once."""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from slack_bolt import App, BoltRequest, BoltResponse
+from slack_sdk.web import WebClient
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from bot.inbox import DB, ERROR, InboxReplay, store_then_ack
+from bot.outbox import OutboxDelivery, pace_for
+from bot.settings import Settings
+from bot.slack_client import make_client
+from bot.workers import LaneWorker
+from models.db import make_engine, upgrade
+from models.tables import OutboxMessage, SlackEvent
+
+
+@dataclass
+class Hypercare:
+    """One running bot: what `hypercare run`, `console` and the tests all build the same way."""
+
+    settings: Settings
+    engine: Engine
+    client: WebClient
+    app: App
+    inbox: LaneWorker[SlackEvent]
+    outbox: LaneWorker[OutboxMessage]
+
+    def start(self) -> None:
+        self.inbox.start()
+        self.outbox.start()
+
+    def stop(self) -> None:
+        self.inbox.stop()
+        self.outbox.stop()
+
+    def wait_idle(self, *, timeout: float = 15.0) -> bool:
+        """Until every stored event is handled and every outbox message delivered (tests, console)."""
+        inbox_idle = self.inbox.wait_idle(timeout=timeout)
+        outbox_idle = self.outbox.wait_idle(timeout=timeout)
+        return inbox_idle and outbox_idle and self.inbox.wait_idle(timeout=timeout)
+
+
+def create_hypercare(
+    *,
+    settings: Settings,
+    engine: Engine | None = None,
+    client: WebClient | None = None,
+    migrate: bool = True,
+) -> Hypercare:
+    engine = engine or make_engine(settings.database_url)
+    if migrate:
+        upgrade(engine)
+    client = client or make_client(settings=settings)
+    app = TransactionalApp(
+        engine=engine,
+        token=settings.bot_token,
+        signing_secret=settings.signing_secret or "",
+        client=client,
+        # Listeners run before the response: for events they only store (see bot.inbox), and
+        # commands answer from the database within Slack's 3 seconds.
+        process_before_response=True,
+        token_verification_enabled=False,
+        logger=logging.getLogger("hypercare.bolt"),
+    )
+    outbox_worker: LaneWorker[OutboxMessage] = LaneWorker(
+        name="outbox", engine=engine, model=OutboxMessage, handle=OutboxDelivery(engine=engine, client=client),
+        threads=settings.workers, pace=lambda row: pace_for(row, interval=settings.channel_post_interval),
+    )
+    inbox_worker: LaneWorker[SlackEvent] = LaneWorker(
+        name="inbox", engine=engine, model=SlackEvent, threads=settings.workers,
+        handle=InboxReplay(engine=engine, app=app, on_done=outbox_worker.wake),
+    )
+    app.after_commit = outbox_worker.wake  # a request may have written outbox rows: deliver now
+    app.use(store_then_ack(engine=engine, on_stored=inbox_worker.wake))
+    app.error(_remember_error)
+
+    from handlers import register
+
+    register(app)
+    return Hypercare(settings=settings, engine=engine, client=client, app=app, inbox=inbox_worker, outbox=outbox_worker)
+
+
+class TransactionalApp(App):
+    """A Bolt App whose every request runs in one database transaction.
+
+    Bolt middleware cannot wrap a listener (next() returns before the listener runs), so the
+    transaction wraps dispatch itself: committed when the listener succeeded, rolled back when it
+    failed. A replayed event brings its own session (bot.inbox.InboxReplay), so the event is marked
+    done in the same transaction as the work it caused.
+    """
+
+    def __init__(self, *, engine: Engine, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._engine = engine
+        self.after_commit: Any = lambda: None
+
+    def dispatch(self, req: BoltRequest) -> BoltResponse:
+        if req.context.get(DB) is not None:
+            return super().dispatch(req)
+        session = Session(self._engine, expire_on_commit=False)  # connects lazily: free when unused
+        req.context[DB] = session
+        try:
+            response = super().dispatch(req)
+            if response.status < 500 and not req.context.get(ERROR):
+                session.commit()
+                self.after_commit()
+            else:
+                session.rollback()
+            return response
+        except BaseException:
+            session.rollback()
+            raise
+        finally:
+            session.close()
+
+
+def _remember_error(error: Exception, request: Any, logger: logging.Logger) -> BoltResponse:
+    request.context[ERROR] = f"{type(error).__name__}: {error}"
+    logger.exception("listener failed: %s", error, exc_info=error)
+    return BoltResponse(status=500, body="")

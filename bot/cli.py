@@ -1,0 +1,130 @@
+"""The `hypercare` command."""
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import sys
+from collections.abc import Sequence
+
+from bot.errors import ConfigError, HypercareError
+from bot.settings import load_settings
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=getattr(logging, args.log_level.upper()), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        return int(args.func(args) or 0)
+    except ConfigError as exc:
+        print(f"hypercare: {exc}", file=sys.stderr)
+        return 2
+    except HypercareError as exc:
+        print(f"hypercare: {exc}", file=sys.stderr)
+        return 1
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="hypercare", description="A Slack bot for the war room after a launch.")
+    parser.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", help="run the bot (Socket Mode when SLACK_APP_TOKEN is set, else HTTP)")
+    run.add_argument("--port", type=int, default=None, help="HTTP port (default: $PORT or 3000)")
+    run.add_argument("--host", default="0.0.0.0")
+    run.set_defaults(func=_cmd_run)
+
+    console = sub.add_parser("console", help="chat with the bot locally, no Slack needed")
+    console.add_argument("--user", default="U_YOU", help="the user id you type as")
+    console.add_argument("--channel", default="C_WARROOM", help="the channel id you type in")
+    console.set_defaults(func=_cmd_console)
+
+    export = sub.add_parser("export", help="write tickets to stdout")
+    export.add_argument("--format", choices=["json", "csv"], default="json")
+    export.add_argument("--status", action="append", help="only this status (repeatable)")
+    export.add_argument("--since", help="only tickets created on or after this date (YYYY-MM-DD or ISO 8601)")
+    export.set_defaults(func=_cmd_export)
+
+    classify = sub.add_parser("classify", help="triage report texts from stdin, one JSON result per line")
+    classify.set_defaults(func=_cmd_classify)
+
+    db = sub.add_parser("db", help="database maintenance")
+    db_sub = db.add_subparsers(dest="db_command", required=True)
+    db_sub.add_parser("upgrade", help="apply migrations").set_defaults(func=_cmd_db_upgrade)
+
+    manifest = sub.add_parser("manifest", help="print the Slack app manifest")
+    manifest.add_argument("--url", help="public base URL, e.g. https://example.com: fills in request URLs (HTTP mode)")
+    manifest.set_defaults(func=_cmd_manifest)
+    return parser
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    from bot.app import create_hypercare
+
+    settings = load_settings()
+    socket_mode = bool(settings.app_token)
+    settings.require("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN" if socket_mode else "SLACK_SIGNING_SECRET")
+    hypercare = create_hypercare(settings=settings)
+    hypercare.start()
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    try:
+        if socket_mode:
+            from bot.socket_mode import run_socket_mode
+
+            run_socket_mode(hypercare)
+        else:
+            from bot.server import HttpServer
+
+            port = args.port if args.port is not None else settings.port
+            HttpServer(hypercare=hypercare, host=args.host, port=port, threads=settings.http_threads).serve()
+    finally:
+        hypercare.stop()
+    return 0
+
+
+def _cmd_console(args: argparse.Namespace) -> int:
+    from bot.console import run_console
+
+    run_console(settings=load_settings(), user=args.user, channel=args.channel)
+    return 0
+
+
+def _cmd_export(args: argparse.Namespace) -> int:
+    from bot.export import export_tickets
+
+    export_tickets(settings=load_settings(), fmt=args.format, statuses=args.status, since=args.since, out=sys.stdout)
+    return 0
+
+
+def _cmd_classify(args: argparse.Namespace) -> int:
+    from bot.classify import classify_stream
+
+    classify_stream(sys.stdin, sys.stdout)
+    return 0
+
+
+def _cmd_db_upgrade(args: argparse.Namespace) -> int:
+    from models.db import upgrade
+
+    settings = load_settings()
+    upgrade(settings.database_url)
+    print(f"database is up to date ({_safe_url(settings.database_url)})")
+    return 0
+
+
+def _cmd_manifest(args: argparse.Namespace) -> int:
+    from bot.manifest import render_manifest
+
+    sys.stdout.write(render_manifest(url=args.url))
+    return 0
+
+
+def _safe_url(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

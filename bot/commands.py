@@ -1,0 +1,90 @@
+"""`/hc <subcommand>`: parsing and dispatch to the domain. Answers are Reply objects the handler sends."""
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlmodel import Session
+
+from bot import blocks, intake
+from bot.errors import UserInputError
+
+USAGE = {
+    "help": "/hc help",
+    "new": "/hc new <what went wrong>",
+}
+
+
+@dataclass(frozen=True)
+class CommandInput:
+    team_id: str
+    channel: str
+    user: str
+    text: str
+    trigger_id: str | None = None
+
+
+@dataclass
+class Reply:
+    """What the bot answers: an ephemeral message, optionally a modal to open with the trigger_id."""
+
+    text: str
+    blocks: list[dict[str, Any]] | None = None
+    response_type: str = "ephemeral"
+    open_view: dict[str, Any] | None = None
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    def payload(self) -> dict[str, Any]:
+        body: dict[str, Any] = {"response_type": self.response_type, "text": blocks.safe(self.text)}
+        if self.blocks is not None:
+            body["blocks"] = self.blocks
+        return body
+
+
+Handler = Callable[[Session, CommandInput, list[str]], Reply]
+_SUBCOMMANDS: dict[str, Handler] = {}
+
+
+def subcommand(name: str, usage: str) -> Callable[[Handler], Handler]:
+    def register(func: Handler) -> Handler:
+        _SUBCOMMANDS[name] = func
+        USAGE.setdefault(name, usage)
+        return func
+
+    return register
+
+
+def run(session: Session, command: CommandInput) -> Reply:
+    words = command.text.strip().split()
+    if not words:
+        return help_reply()
+    name, args = words[0].lower(), words[1:]
+    handler = _SUBCOMMANDS.get(name)
+    if handler is None:
+        raise UserInputError(f"I don't know the subcommand “{words[0]}”. Try `/hc help` for the list.", usage="/hc help")
+    return handler(session, command, args)
+
+
+def help_reply() -> Reply:
+    lines = ["*Hypercare* turns reports in this channel into tickets. Commands:"]
+    lines += [f"• `{USAGE[name]}`" for name in sorted(USAGE)]
+    text = "\n".join(lines)
+    return Reply(text=text, blocks=[{"type": "section", "text": {"type": "mrkdwn", "text": text}}])
+
+
+@subcommand("help", USAGE["help"])
+def _help(session: Session, command: CommandInput, args: list[str]) -> Reply:
+    return help_reply()
+
+
+@subcommand("new", USAGE["new"])
+def _new(session: Session, command: CommandInput, args: list[str]) -> Reply:
+    text = command.text.strip()[len("new"):].strip()
+    if not text:
+        from bot.modals import new_ticket_modal
+
+        return Reply(text="Opening the new-ticket form…", open_view=new_ticket_modal(channel=command.channel))
+    filed = intake.file_text(session, team_id=command.team_id, channel=command.channel, user=command.user, text=text)
+    ticket = filed.ticket
+    return Reply(text=f"Filed {ticket.key}: {ticket.title}", blocks=blocks.ticket_card(ticket, with_actions=False))

@@ -1,0 +1,118 @@
+"""Store every Slack event before acknowledging it; do the work afterwards, from the table.
+
+The Bolt middleware below runs on the request path (HTTP and Socket Mode alike): it inserts the
+event under its event_id (primary key), which makes a Slack retry of a stored event a no-op, and
+answers 200 at once. The InboxReplay handler, run by a LaneWorker, later feeds the stored body back
+through the same Bolt app, so the listeners in handlers/ see exactly what Slack sent, inside one
+database transaction that also marks the event done: the work and the "done" commit together.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+from slack_bolt import App, BoltRequest, BoltResponse
+from sqlalchemy import update
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session
+
+from bot import log
+from models import queue
+from models.db import session_scope
+from models.tables import SlackEvent
+
+REPLAY = "hc_replay"
+DB = "db"
+ERROR = "hc_error"  # set by the app's error handler so a failed replay records why
+MAX_ATTEMPTS = 8
+
+
+class RetryLater(Exception):
+    """A listener needs something that is not there yet (e.g. the report an edit refers to)."""
+
+
+def event_lane(body: dict[str, Any]) -> str | None:
+    event = body.get("event") or {}
+    return event.get("channel") or (event.get("item") or {}).get("channel") or event.get("user")
+
+
+def store_event(engine: Engine, body: dict[str, Any], *, retry_num: str | None = None) -> bool:
+    """Insert the event; False when it was already stored (a Slack retry or a replay)."""
+    event_id = str(body.get("event_id") or "")
+    event = body.get("event") or {}
+    row = SlackEvent(
+        event_id=event_id,
+        team_id=body.get("team_id"),
+        event_type=str(event.get("type", "")) + (f".{event['subtype']}" if event.get("subtype") else ""),
+        body=body,
+        lane=event_lane(body),
+    )
+    try:
+        with session_scope(engine) as session:
+            session.add(row)
+    except IntegrityError:
+        with session_scope(engine) as session:
+            session.execute(
+                update(SlackEvent).where(SlackEvent.event_id == event_id).values(retries_seen=SlackEvent.retries_seen + 1)
+            )
+        log.event_retry_dropped(event_id, retry_num)
+        return False
+    log.event_stored(event_id, row.event_type)
+    return True
+
+
+def store_then_ack(*, engine: Engine, on_stored: Callable[[], None]) -> Callable[..., BoltResponse]:
+    """Bolt global middleware: events are stored and acknowledged here; everything else passes."""
+
+    def middleware(req: BoltRequest, body: dict[str, Any], next: Callable[[], BoltResponse]) -> BoltResponse:
+        if body.get("type") != "event_callback" or req.context.get(REPLAY):
+            return next()
+        if not body.get("event_id"):
+            return BoltResponse(status=400, body="event_id missing")
+        retry_num = (req.headers.get("x-slack-retry-num") or [None])[0]
+        if store_event(engine, body, retry_num=retry_num):
+            on_stored()
+        return BoltResponse(status=200, body="")
+
+    return middleware
+
+
+class InboxReplay:
+    """Handles one leased SlackEvent row by dispatching its body through the Bolt app again."""
+
+    def __init__(self, *, engine: Engine, app: App, on_done: Callable[[], None] = lambda: None) -> None:
+        self._engine = engine
+        self._app = app
+        self._on_done = on_done
+
+    def __call__(self, row: SlackEvent, owner: str) -> None:
+        session = Session(self._engine, expire_on_commit=False)
+        error: str | None = None
+        try:
+            request = BoltRequest(body=row.body, mode="socket_mode", context={REPLAY: True, DB: session})
+            response = self._app.dispatch(request)
+            error = request.context.get(ERROR)
+            # 404: no listener wanted this event, which is a fine outcome, not a failure.
+            if response.status >= 500 or error:
+                session.rollback()
+                error = error or f"listener answered {response.status}: {response.body[:200]}"
+            elif not queue.finish(session, row, owner=owner):
+                session.rollback()  # our lease expired and another worker owns the event now
+                return
+            else:
+                session.commit()
+                self._on_done()  # the work may have written outbox rows
+                return
+        except Exception as exc:
+            session.rollback()
+            error = f"{type(exc).__name__}: {exc}"
+        finally:
+            session.close()
+        with session_scope(self._engine) as retry_session:
+            status = queue.retry_later(
+                retry_session, row, owner=owner, delay=timedelta(seconds=min(60, 2 ** row.attempts)),
+                error=error or "unknown", max_attempts=MAX_ATTEMPTS,
+            )
+        log.event_failed(row.event_id, error or "unknown", status)

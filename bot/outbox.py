@@ -1,0 +1,206 @@
+"""The transactional outbox: every Web API call that must not be lost or made twice.
+
+Domain code calls `enqueue` inside the transaction that causes the message, so the message exists
+if and only if the change does. The OutboxWorker delivers rows: retries 429 (honouring Retry-After),
+5xx and connection errors with backoff, keeps one post per second per channel, and records
+permanent errors on the ticket instead of retrying them forever.
+
+A crash between Slack accepting a post and the row being marked delivered is the one window where
+a message could be sent twice. Every post carries the outbox id in Slack message metadata; before
+posting a row whose previous attempt vanished without a trace, the worker looks for that metadata
+in the channel and, if the message is there, records it instead of posting again.
+"""
+from __future__ import annotations
+
+import random
+from datetime import timedelta
+from typing import Any
+
+from slack_sdk.errors import SlackApiError, SlackRequestError
+from slack_sdk.web import WebClient
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from bot import log
+from models import queue
+from models.db import session_scope
+from models.tables import OutboxMessage, Ticket, TicketEvent
+from models.types import utcnow
+
+METADATA_EVENT = "hypercare_outbox"
+PACED_METHODS = frozenset({"chat.postMessage", "chat.postEphemeral"})
+PERMANENT_ERRORS = frozenset({
+    "channel_not_found", "not_in_channel", "is_archived", "user_not_found", "account_inactive",
+    "cannot_dm_bot", "user_disabled", "invalid_blocks", "msg_too_long", "no_text", "restricted_action",
+    "message_not_found", "cant_update_message", "not_authed", "invalid_auth", "missing_scope",
+})
+HARMLESS_ERRORS = frozenset({"already_reacted", "no_reaction"})
+MAX_ATTEMPTS = 25
+# Filled in from the ticket at delivery time, because the card or thread may not exist yet when
+# the row is written (the card's own post may still be in the outbox).
+TICKET_THREAD = "$ticket.thread_ts"
+TICKET_CARD = "$ticket.card_ts"
+
+
+def enqueue(
+    session: Session,
+    *,
+    method: str,
+    params: dict[str, Any],
+    team_id: str | None = None,
+    ticket_id: int | None = None,
+    on_result: str | None = None,
+    dedupe_key: str | None = None,
+) -> OutboxMessage:
+    """Add a Web API call to the outbox, in the caller's transaction."""
+    lane = params.get("channel") if method in PACED_METHODS else None
+    row = OutboxMessage(
+        team_id=team_id, method=method, params=params, lane=lane, ticket_id=ticket_id,
+        on_result=on_result, dedupe_key=dedupe_key,
+    )
+    session.add(row)
+    return row
+
+
+def pace_for(row: OutboxMessage, *, interval: float) -> float:
+    return interval if row.method in PACED_METHODS else 0.0
+
+
+class OutboxDelivery:
+    """Delivers one leased outbox row; used as the OutboxWorker's handler."""
+
+    def __init__(self, *, engine: Engine, client: WebClient) -> None:
+        self._engine = engine
+        self._client = client
+
+    def __call__(self, row: OutboxMessage, owner: str) -> None:
+        params = self._resolve(row)
+        if params is None:  # the ticket's card or thread is not posted yet: try again shortly
+            with session_scope(self._engine) as session:
+                queue.retry_later(session, row, owner=owner, delay=timedelta(seconds=1), error="waiting for ticket card", max_attempts=MAX_ATTEMPTS * 4)
+            return
+        try:
+            result = self._already_posted(row, params) if self._previous_attempt_vanished(row) else None
+            if result is None:
+                result = self._call(row, params)
+        except SlackApiError as exc:
+            self._on_api_error(row, owner, exc)
+            return
+        except (SlackRequestError, OSError) as exc:
+            self._retry(row, owner, f"connection error: {exc}", self._backoff(row))
+            return
+        with session_scope(self._engine) as session:
+            if queue.finish(session, row, owner=owner):
+                stored = session.get(OutboxMessage, row.id)
+                if stored is not None:
+                    stored.result = _summary(result)
+                self._apply_result(session, row, result)
+        log.outbox_delivered(row.id or 0, row.method)
+
+    # -- helpers ---------------------------------------------------------------------------
+    def _resolve(self, row: OutboxMessage) -> dict[str, Any] | None:
+        params = dict(row.params)
+        placeholders = {k: v for k, v in params.items() if v in (TICKET_THREAD, TICKET_CARD)}
+        if placeholders:
+            with session_scope(self._engine) as session:
+                ticket = session.get(Ticket, row.ticket_id) if row.ticket_id else None
+                for key, value in placeholders.items():
+                    filled = None
+                    if ticket is not None:
+                        filled = ticket.thread_ts if value == TICKET_THREAD else ticket.card_ts
+                    if filled is None:
+                        return None
+                    params[key] = filled
+        if row.method == "chat.postMessage":
+            params["metadata"] = {"event_type": METADATA_EVENT, "event_payload": {"outbox_id": row.id}}
+        return params
+
+    @staticmethod
+    def _previous_attempt_vanished(row: OutboxMessage) -> bool:
+        # attempts was incremented by this claim; an earlier attempt that failed normally left an error.
+        return row.method == "chat.postMessage" and row.attempts > 1 and not row.error
+
+    def _already_posted(self, row: OutboxMessage, params: dict[str, Any]) -> dict[str, Any] | None:
+        channel = params["channel"]
+        oldest = f"{row.created_at.timestamp() - 5:.6f}"
+        if params.get("thread_ts"):
+            answer = self._client.conversations_replies(channel=channel, ts=params["thread_ts"], oldest=oldest, include_all_metadata=True, limit=200)
+        else:
+            answer = self._client.conversations_history(channel=channel, oldest=oldest, include_all_metadata=True, limit=200)
+        for message in answer.get("messages", []):
+            meta = message.get("metadata") or {}
+            if meta.get("event_type") == METADATA_EVENT and (meta.get("event_payload") or {}).get("outbox_id") == row.id:
+                log.outbox_found_after_crash(row.id or 0, message.get("ts", "?"))
+                return {"ok": True, "channel": channel, "ts": message.get("ts"), "recovered": True}
+        return None
+
+    def _call(self, row: OutboxMessage, params: dict[str, Any]) -> dict[str, Any]:
+        if row.method.startswith("response_url:"):
+            return self._post_response_url(row, params)
+        answer = self._client.api_call(row.method, json=params)
+        return dict(answer.data) if isinstance(answer.data, dict) else {"ok": True}
+
+    def _post_response_url(self, row: OutboxMessage, params: dict[str, Any]) -> dict[str, Any]:
+        from slack_sdk.webhook import WebhookClient
+
+        url = row.method.split(":", 1)[1]
+        answer = WebhookClient(url=url, timeout=10).send_dict(params)
+        if answer.status_code >= 500 or answer.status_code == 429:
+            raise SlackRequestError(f"response_url answered {answer.status_code}")
+        return {"ok": answer.status_code < 400, "status": answer.status_code}
+
+    def _on_api_error(self, row: OutboxMessage, owner: str, exc: SlackApiError) -> None:
+        status = exc.response.status_code
+        error = str(exc.response.get("error", "")) if isinstance(exc.response.data, dict) else ""
+        if error in HARMLESS_ERRORS:
+            with session_scope(self._engine) as session:
+                queue.finish(session, row, owner=owner)
+            return
+        if status == 429:
+            retry_after = float(exc.response.headers.get("Retry-After", exc.response.headers.get("retry-after", 1)) or 1)
+            self._retry(row, owner, "rate limited (429)", retry_after)
+        elif status >= 500:
+            self._retry(row, owner, f"server error {status}", self._backoff(row))
+        elif error in PERMANENT_ERRORS or status < 500:
+            self._fail(row, owner, error or f"HTTP {status}")
+
+    def _retry(self, row: OutboxMessage, owner: str, error: str, delay: float) -> None:
+        log.outbox_retry(row.id or 0, row.method, error, delay)
+        with session_scope(self._engine) as session:
+            status = queue.retry_later(session, row, owner=owner, delay=timedelta(seconds=delay), error=error, max_attempts=MAX_ATTEMPTS)
+            if status == "failed":
+                self._note_on_ticket(session, row, f"gave up after {row.attempts} attempts: {error}")
+
+    def _fail(self, row: OutboxMessage, owner: str, error: str) -> None:
+        log.outbox_failed(row.id or 0, row.method, error)
+        with session_scope(self._engine) as session:
+            queue.fail(session, row, owner=owner, error=error)
+            self._note_on_ticket(session, row, f"could not deliver {row.method}: {error}")
+
+    @staticmethod
+    def _note_on_ticket(session: Session, row: OutboxMessage, note: str) -> None:
+        if row.ticket_id:
+            session.add(TicketEvent(ticket_id=row.ticket_id, kind="delivery_failed", note=note))
+
+    @staticmethod
+    def _backoff(row: OutboxMessage) -> float:
+        return min(300.0, 2 ** min(row.attempts, 8)) * (0.75 + random.random() / 2)
+
+    @staticmethod
+    def _apply_result(session: Session, row: OutboxMessage, result: dict[str, Any]) -> None:
+        if row.on_result != "ticket_card" or row.ticket_id is None:
+            return
+        ticket = session.get(Ticket, row.ticket_id)
+        if ticket is None or not result.get("ts"):
+            return
+        ticket.card_channel = result.get("channel") or row.params.get("channel")
+        ticket.card_ts = result["ts"]
+        if ticket.thread_ts is None:  # a ticket with no report message: its card starts the thread
+            ticket.thread_ts = result["ts"]
+        ticket.updated_at = utcnow()
+        session.add(ticket)
+
+
+def _summary(result: dict[str, Any]) -> dict[str, Any]:
+    keep = ("ok", "channel", "ts", "recovered", "status")
+    return {k: result[k] for k in keep if k in result}

@@ -1,0 +1,78 @@
+"""HTTP mode: Waitress (a production WSGI server with a thread pool) in front of the Bolt app.
+
+Bolt's App is synchronous; a threaded WSGI server runs it without blocking an event loop. Every
+Slack request (events, commands, interactivity, shortcuts) arrives at POST /slack/events.
+"""
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from slack_bolt.adapter.wsgi import SlackRequestHandler
+from sqlalchemy import text
+from waitress.server import create_server
+
+from bot import log
+from bot.app import Hypercare
+
+EVENTS_PATH = "/slack/events"
+HEALTH_PATH = "/healthz"
+
+
+def wsgi_app(hypercare: Hypercare) -> Callable[..., Iterable[bytes]]:
+    slack = SlackRequestHandler(hypercare.app, path=EVENTS_PATH)
+
+    def application(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        if environ.get("PATH_INFO") == HEALTH_PATH and environ.get("REQUEST_METHOD") in ("GET", "HEAD"):
+            status, body = _health(hypercare)
+            start_response(status, [("Content-Type", "application/json")])
+            return [body]
+        return slack(environ, start_response)
+
+    return application
+
+
+def _health(hypercare: Hypercare) -> tuple[str, bytes]:
+    try:
+        with hypercare.engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+    except Exception as exc:  # health must answer, not raise
+        return "503 Service Unavailable", json.dumps({"ok": False, "database": str(exc)[:200]}).encode()
+    return "200 OK", json.dumps({"ok": True, "database": "ok"}).encode()
+
+
+class HttpServer:
+    """Waitress on a port (0 picks a free one, as the tests do); serve() blocks, start() threads."""
+
+    def __init__(self, *, hypercare: Hypercare, host: str = "0.0.0.0", port: int = 3000, threads: int = 16) -> None:
+        self._server = create_server(
+            wsgi_app(hypercare), host=host, port=port, threads=threads, ident="hypercare",
+            channel_timeout=30, connection_limit=500, clear_untrusted_proxy_headers=True,
+        )
+        self._thread: threading.Thread | None = None
+
+    @property
+    def port(self) -> int:
+        return int(self._server.effective_port)  # type: ignore[union-attr]
+
+    @property
+    def url(self) -> str:
+        host = self._server.effective_host  # type: ignore[union-attr]
+        return f"http://{'127.0.0.1' if host in ('0.0.0.0', '') else host}:{self.port}"
+
+    def serve(self) -> None:
+        log.listening("HTTP", f"{self.url}{EVENTS_PATH}")
+        self._server.run()
+
+    def start(self) -> "HttpServer":
+        self._thread = threading.Thread(target=self._server.run, name="http", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.close()  # closes the listening socket and the loop's wake-up trigger
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+        self._server.task_dispatcher.shutdown(timeout=5)  # type: ignore[union-attr]

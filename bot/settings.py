@@ -1,0 +1,102 @@
+"""Settings from the environment (and a `.env` file), read once at start-up."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from dotenv import load_dotenv
+
+from bot.errors import ConfigError
+
+DEFAULT_API_URL = "https://slack.com/api/"
+DEFAULT_DATABASE_URL = "sqlite:///hypercare.db"
+
+# Where to find each credential, so a missing one can be explained precisely.
+CREDENTIAL_HELP = {
+    "SLACK_BOT_TOKEN": "the Bot User OAuth Token (xoxb-…) on your app's 'OAuth & Permissions' page at https://api.slack.com/apps",
+    "SLACK_SIGNING_SECRET": "the Signing Secret on your app's 'Basic Information' page at https://api.slack.com/apps",
+    "SLACK_APP_TOKEN": "an App-Level Token (xapp-…) with the connections:write scope, from 'Basic Information' → 'App-Level Tokens'",
+}
+
+
+def _env_list(name: str) -> tuple[str, ...]:
+    raw = os.environ.get(name, "")
+    return tuple(part.strip() for part in raw.replace(";", ",").split(",") if part.strip())
+
+
+def _env_float(name: str, default: float) -> float:
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        return float(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be a number, got {raw!r}") from exc
+
+
+def _env_int(name: str, default: int) -> int:
+    return int(_env_float(name, float(default)))
+
+
+@dataclass(frozen=True)
+class Settings:
+    bot_token: str | None = None
+    signing_secret: str | None = None
+    app_token: str | None = None
+    api_url: str = DEFAULT_API_URL
+    database_url: str = DEFAULT_DATABASE_URL
+    port: int = 3000
+    workers: int = 4
+    http_threads: int = 16
+    scheduler_enabled: bool = True
+    timezone: str = "UTC"
+    triage_users: tuple[str, ...] = ()
+    triage_usergroup: str | None = None
+    triage_channel: str | None = None
+    followup_nudge_hours: float = 4.0
+    followup_max_nudges: int = 1
+    channel_post_interval: float = 1.0
+    extra: dict[str, str] = field(default_factory=dict)
+
+    def require(self, *names: str) -> None:
+        """Raise ConfigError naming the first missing credential and where to get it."""
+        values = {
+            "SLACK_BOT_TOKEN": self.bot_token,
+            "SLACK_SIGNING_SECRET": self.signing_secret,
+            "SLACK_APP_TOKEN": self.app_token,
+        }
+        missing = [name for name in names if not values.get(name)]
+        if missing:
+            lines = [f"{name} is not set: it is {CREDENTIAL_HELP[name]}." for name in missing]
+            lines.append("Set it in the environment or in a .env file in this folder (see README.md).")
+            raise ConfigError("\n".join(lines))
+
+
+def load_settings(*, env_file: str | Path | None = ".env", **overrides: object) -> Settings:
+    """Read settings from the environment; a `.env` file fills in what the environment lacks."""
+    if env_file and Path(env_file).is_file():
+        load_dotenv(env_file, override=False)
+    api_url = os.environ.get("SLACK_API_URL") or DEFAULT_API_URL
+    if not api_url.endswith("/"):
+        api_url += "/"
+    values: dict[str, object] = dict(
+        bot_token=os.environ.get("SLACK_BOT_TOKEN") or None,
+        signing_secret=os.environ.get("SLACK_SIGNING_SECRET") or None,
+        app_token=os.environ.get("SLACK_APP_TOKEN") or None,
+        api_url=api_url,
+        database_url=os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL,
+        port=_env_int("PORT", 3000),
+        workers=_env_int("HYPERCARE_WORKERS", 4),
+        http_threads=_env_int("HYPERCARE_HTTP_THREADS", 16),
+        scheduler_enabled=os.environ.get("HYPERCARE_SCHEDULER", "on").lower() not in ("off", "0", "false", "no"),
+        timezone=os.environ.get("HYPERCARE_TIMEZONE", "UTC"),
+        triage_users=_env_list("HYPERCARE_TRIAGE_USERS"),
+        triage_usergroup=os.environ.get("HYPERCARE_TRIAGE_USERGROUP") or None,
+        triage_channel=os.environ.get("HYPERCARE_TRIAGE_CHANNEL") or None,
+        followup_nudge_hours=_env_float("HYPERCARE_FOLLOWUP_NUDGE_HOURS", 4.0),
+        followup_max_nudges=_env_int("HYPERCARE_FOLLOWUP_MAX_NUDGES", 1),
+        channel_post_interval=_env_float("HYPERCARE_CHANNEL_POST_INTERVAL", 1.0),
+    )
+    values.update(overrides)
+    return Settings(**values)  # type: ignore[arg-type]

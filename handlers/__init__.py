@@ -1,0 +1,11 @@
+"""Thin Slack adapters: parse payloads, call bot/, send the replies. One module per kind."""
+from __future__ import annotations
+
+from slack_bolt import App
+
+from handlers import actions, commands, events, messages, shortcuts, views
+
+
+def register(app: App) -> None:
+    for module in (messages, events, commands, actions, views, shortcuts):
+        module.register(app)

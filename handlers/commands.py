@@ -1,0 +1,36 @@
+"""The `/hc` slash command."""
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt import Ack, App
+from slack_sdk.web import WebClient
+
+from bot import blocks
+from bot.commands import CommandInput, run
+from bot.errors import UserInputError
+from handlers.context import db
+
+
+def register(app: App) -> None:
+    app.command("/hc")(on_hc)
+
+
+def on_hc(ack: Ack, command: dict[str, Any], context: Any, client: WebClient) -> None:
+    session = db(context)
+    request = CommandInput(
+        team_id=command.get("team_id", ""), channel=command.get("channel_id", ""), user=command.get("user_id", ""),
+        text=command.get("text", ""), trigger_id=command.get("trigger_id"),
+    )
+    try:
+        reply = run(session, request)
+    except UserInputError as exc:
+        session.rollback()  # nothing a refused command started may stick
+        ack(**blocks.ephemeral(str(exc), usage=exc.usage))
+        return
+    if reply.open_view is not None and request.trigger_id:
+        # A modal must open within 3 s of the trigger, so this is a direct call, not the outbox.
+        client.views_open(trigger_id=request.trigger_id, view=reply.open_view)
+        ack()
+        return
+    ack(**reply.payload())

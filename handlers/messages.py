@@ -1,0 +1,52 @@
+"""Channel messages: new reports, thread replies, edits and deletions (all replayed from the inbox)."""
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt import App
+
+from bot import intake
+from handlers.context import db, team_of
+
+IGNORED_SUBTYPES = frozenset({
+    "bot_message", "channel_join", "channel_leave", "channel_topic", "channel_purpose", "channel_name",
+    "channel_archive", "channel_unarchive", "group_join", "group_leave", "pinned_item", "unpinned_item",
+    "ekm_access_denied", "me_message", "reminder_add",
+})
+
+
+def register(app: App) -> None:
+    app.event("message")(on_message)
+
+
+def on_message(event: dict[str, Any], body: dict[str, Any], context: Any) -> None:
+    subtype = event.get("subtype")
+    if subtype in IGNORED_SUBTYPES or event.get("bot_id") or event.get("bot_profile"):
+        return  # other bots and channel housekeeping are never reports
+    session = db(context)
+    team_id = team_of(body)
+    channel = event.get("channel", "")
+    if subtype == "message_changed":
+        message = event.get("message") or {}
+        if message.get("bot_id"):
+            return
+        intake.edit_report(session, team_id=team_id, channel=channel, ts=message.get("ts", ""), user=message.get("user"), new_text=message.get("text", ""))
+        return
+    if subtype == "message_deleted":
+        intake.delete_report(session, team_id=team_id, channel=channel, ts=event.get("deleted_ts", ""))
+        return
+    if subtype not in (None, "file_share", "thread_broadcast") or not event.get("user"):
+        return
+    report = report_from_event(event, team_id=team_id)
+    if report.thread_ts and report.thread_ts != report.ts:
+        intake.add_comment(session, report=report)
+        return
+    intake.file_report(session, report=report, source="message", actor=report.user)
+
+
+def report_from_event(message: dict[str, Any], *, team_id: str, channel: str | None = None) -> intake.Report:
+    return intake.Report(
+        team_id=team_id, channel=channel or message.get("channel", ""), user=message.get("user", ""),
+        text=message.get("text", ""), ts=message.get("ts", ""), thread_ts=message.get("thread_ts"),
+        files=tuple(message.get("files") or ()),
+    )

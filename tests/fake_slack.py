@@ -1,0 +1,474 @@
+"""A fake Slack Web API server that the bot under test talks to over real HTTP.
+
+The bot is configured with ``base_url=fake.url`` so every Web API call it makes
+lands here, is recorded as a ``Call`` and gets a Slack-shaped answer. Tests then
+assert on ``fake.calls`` / ``fake.wait_for(...)`` instead of mocking slack-sdk.
+"""
+
+from __future__ import annotations
+
+import functools
+import itertools
+import json
+import logging
+import threading
+import time
+from collections import defaultdict, deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from decimal import Decimal
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+from zoneinfo import ZoneInfo
+
+log = logging.getLogger(__name__)
+
+# Form-encoded requests carry structured arguments as JSON strings; decoding them
+# lets tests inspect blocks/views as dicts whichever encoding slack-sdk chose.
+JSON_FIELDS = frozenset({"blocks", "attachments", "view", "metadata", "files", "unfurls", "user_auth_blocks"})
+JSON_CONTENT = {"Content-Type": "application/json; charset=utf-8"}
+Json = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Call:
+    method: str
+    params: Json
+    headers: dict[str, str]
+    at: float
+    response: Json | None = field(default=None, compare=False)  # what the fake answered (handy for ts)
+
+
+@dataclass(frozen=True)
+class _Failure:
+    status: int
+    retry_after: int | None
+    error: str | None
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True  # a hung bot request must never keep pytest alive
+    fake: FakeSlack
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: _Server
+    protocol_version = "HTTP/1.0"  # one request per connection: no keep-alive state in a fake
+
+    def do_POST(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else b""
+        content_type = self.headers.get("Content-Type", "")  # case-insensitive lookup, unlike the dict below
+        status, headers, payload = self.server.fake._dispatch(
+            path=self.path, headers=dict(self.headers), content_type=content_type, body=body
+        )
+        self.send_response(status)
+        for name, value in headers.items():
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+
+    do_GET = do_POST  # slack-sdk sends everything as POST, but be lenient
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+        pass  # keep pytest output readable; calls are recorded instead
+
+
+def _truthy(value: Any) -> bool:
+    return value in (True, 1, "1", "true", "True")
+
+
+def _ts_key(ts: str) -> Decimal:
+    return Decimal(ts)  # "1.5" and "1.000500" must compare as numbers, not strings
+
+
+def _parse_body(content_type: str, body: bytes) -> Json:
+    if not body:
+        return {}
+    if content_type.startswith("application/json"):
+        data = json.loads(body)
+        return data if isinstance(data, dict) else {"_json": data}
+    return dict(parse_qsl(body.decode(), keep_blank_values=True))
+
+
+def _failure_answer(failure: _Failure) -> Json:
+    default = {429: "ratelimited", 200: "fatal_error"}.get(failure.status, "internal_error")
+    return {"ok": False, "error": failure.error or default}
+
+
+def _decode_json_fields(params: Json) -> Json:
+    for key in JSON_FIELDS & params.keys():
+        value = params[key]
+        if isinstance(value, str) and value[:1] in ("[", "{"):
+            try:
+                params[key] = json.loads(value)
+            except ValueError:
+                pass  # leave it as sent; the test will see the raw string
+    return params
+
+
+class FakeSlack:
+    def __init__(
+        self, *, bot_user_id: str = "UBOT", bot_id: str = "BBOT", team_id: str = "T001", socket_url: str | None = None
+    ) -> None:
+        self.bot_user_id = bot_user_id
+        self.bot_id = bot_id
+        self.team_id = team_id
+        self.socket_url = socket_url
+        self.url = ""  # set by start(); the port is only known once bound
+        self._base = ""
+        self.calls: list[Call] = []
+        # One lock for everything: the bot calls from many threads and the fake is not hot.
+        self._lock = threading.RLock()
+        self._server: _Server | None = None
+        self._thread: threading.Thread | None = None
+        self._ids = itertools.count(1)
+        self.reset()
+
+    # ----------------------------------------------------------------- lifecycle
+    def start(self) -> FakeSlack:
+        self._server = _Server(("127.0.0.1", 0), _Handler)
+        self._server.fake = self
+        port = self._server.server_address[1]
+        self._base = f"http://127.0.0.1:{port}"
+        self.url = f"{self._base}/api/"
+        # A short poll interval makes stop() (which waits for the serving loop to notice) take ms, not 0.5 s.
+        serve = functools.partial(self._server.serve_forever, poll_interval=0.02)
+        self._thread = threading.Thread(target=serve, name="fake-slack", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+            self._thread = None
+
+    def __enter__(self) -> FakeSlack:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def reset(self) -> None:
+        with self._lock:
+            self.calls.clear()
+            self._failures: dict[str, deque[_Failure]] = defaultdict(deque)
+            self._messages: dict[str, dict[str, Json]] = defaultdict(dict)  # channel -> ts -> message
+            self._channels: dict[str, Json] = {}
+            self._members: dict[str, list[str]] = {}
+            self._users: dict[str, Json] = {}
+            self._usergroups: dict[str, Json] = {}
+            self._reactions: set[tuple[str, str, str]] = set()
+            self._files: dict[str, Json] = {}
+            self._last_micros = 0
+
+    # ------------------------------------------------------------ test-facing API
+    def calls_to(self, method: str) -> list[Call]:
+        with self._lock:
+            return [c for c in self.calls if c.method == method]
+
+    def wait_for(
+        self, method: str, *, count: int = 1, timeout: float = 10.0, where: Callable[[Call], bool] | None = None
+    ) -> list[Call]:
+        # Polling (not a condition variable) keeps this trivially correct; 10 ms is plenty fast.
+        deadline = time.monotonic() + timeout
+        while True:
+            matching = [c for c in self.calls_to(method) if where is None or where(c)]
+            if len(matching) >= count or time.monotonic() >= deadline:
+                break
+            time.sleep(0.01)
+        if len(matching) < count:
+            seen = "\n".join(f"  {c.method} {json.dumps(c.params, default=str)[:300]}" for c in list(self.calls))
+            raise AssertionError(
+                f"expected >= {count} call(s) to {method} within {timeout}s, got {len(matching)}; "
+                f"calls seen:\n{seen or '  (none)'}"
+            )
+        return matching
+
+    def fail_next(
+        self, method: str, *, status: int, times: int = 1, retry_after: int | None = None, error: str | None = None
+    ) -> None:
+        with self._lock:
+            self._failures[method].extend([_Failure(status, retry_after, error)] * times)
+
+    def response_url(self, *, key: str) -> str:
+        return f"{self._base}/response/{key}"
+
+    def add_user(
+        self, *, user_id: str, name: str, tz: str = "UTC", is_bot: bool = False, real_name: str | None = None
+    ) -> None:
+        offset = ZoneInfo(tz).utcoffset(datetime.now(timezone.utc))
+        real = real_name or name
+        profile = {"display_name": name, "real_name": real}
+        with self._lock:
+            self._users[user_id] = {
+                "id": user_id, "team_id": self.team_id, "name": name, "real_name": real, "deleted": False,
+                "tz": tz, "tz_label": tz, "tz_offset": int(offset.total_seconds()) if offset else 0,
+                "is_bot": is_bot, "is_app_user": False, "profile": profile,
+            }
+
+    def add_message(
+        self, *, channel: str, ts: str, user: str, text: str, thread_ts: str | None = None,
+        files: list[Json] | None = None, **extra: Any,  # extra: e.g. bot_id, subtype, metadata, reactions
+    ) -> None:
+        message: Json = {"type": "message", "ts": ts, "user": user, "text": text, **extra}
+        if thread_ts:
+            message["thread_ts"] = thread_ts
+        if files:
+            message["files"] = files
+        with self._lock:
+            self._messages[channel][ts] = message
+            # Messages the bot posts later must sort after seeded ones, as they would in Slack.
+            self._last_micros = max(self._last_micros, int(_ts_key(ts) * 1_000_000))
+
+    def add_channel(
+        self, *, channel_id: str, name: str, is_private: bool = False, is_member: bool = True,
+        members: list[str] | None = None,
+    ) -> None:
+        with self._lock:
+            self._channels[channel_id] = {
+                "id": channel_id, "name": name, "is_channel": not is_private, "is_group": is_private,
+                "is_im": False, "is_private": is_private, "is_member": is_member, "is_archived": False,
+            }
+            self._members[channel_id] = list(members or [])
+
+    def add_usergroup(self, *, usergroup_id: str, handle: str, users: list[str]) -> None:
+        with self._lock:
+            self._usergroups[usergroup_id] = {
+                "id": usergroup_id, "team_id": self.team_id, "handle": handle, "name": handle,
+                "users": list(users), "user_count": len(users),
+            }
+
+    # ------------------------------------------------------------------ plumbing
+    def _dispatch(
+        self, *, path: str, headers: dict[str, str], content_type: str, body: bytes
+    ) -> tuple[int, dict[str, str], bytes]:
+        url = urlsplit(path)
+        kind, _, name = url.path.strip("/").partition("/")
+        method = {"api": name, "response": f"response_url:{name}", "upload": f"upload:{name}"}.get(kind)
+        if not method:
+            return 404, {}, b"not found"
+        if kind == "upload":
+            params: Json = {"file_id": name, "content": body}  # the raw file bytes, as slack-sdk sends them
+        else:
+            params = _decode_json_fields(dict(parse_qsl(url.query)) | _parse_body(content_type, body))
+        with self._lock:
+            failure = self._failures[method].popleft() if self._failures.get(method) else None
+            answer = self._answer(method, params) if failure is None else _failure_answer(failure)
+            self.calls.append(Call(method, params, headers, time.time(), answer))
+        if failure is not None:
+            retry_after = {} if failure.retry_after is None else {"Retry-After": str(failure.retry_after)}
+            return failure.status, {**JSON_CONTENT, **retry_after}, json.dumps(answer).encode()
+        if kind == "upload":
+            return 200, {"Content-Type": "text/plain"}, b"OK"  # Slack's upload host answers plain text
+        return 200, JSON_CONTENT, json.dumps(answer).encode()
+
+    def _answer(self, method: str, params: Json) -> Json:
+        if method.startswith(("response_url:", "upload:")):
+            return {"ok": True}
+        # "chat.postMessage" is modelled by _api_chat_postMessage: the name is the route table.
+        handler = getattr(self, "_api_" + method.replace(".", "_"), None)
+        if handler is None:
+            # Unmodelled methods succeed so a gap in the fake never crashes the bot; the log makes gaps findable.
+            log.warning("FakeSlack has no model for %s; answering ok", method)
+            return {"ok": True}
+        return {"ok": True, **handler(params)}
+
+    def _next_ts(self) -> str:
+        # Wall-clock based so the bot's "how old is this" logic behaves; strictly increasing so ts stay unique.
+        self._last_micros = max(int(time.time() * 1_000_000), self._last_micros + 1)
+        return f"{self._last_micros // 1_000_000}.{self._last_micros % 1_000_000:06d}"
+
+    def _next_id(self, prefix: str) -> str:
+        return f"{prefix}{next(self._ids):08X}"
+
+    @staticmethod
+    def _no_cursor() -> Json:
+        return {"response_metadata": {"next_cursor": ""}}
+
+    def _channel_id(self, raw: str) -> str:
+        if raw[:1] in ("U", "W"):
+            return "D" + raw  # posting to a user id posts to the DM, matching conversations.open
+        by_name = {c["name"]: cid for cid, c in self._channels.items()}
+        return by_name.get(raw.lstrip("#"), raw)
+
+    def _render(self, channel: str, message: Json, *, with_metadata: bool) -> Json:
+        out = {k: v for k, v in message.items() if with_metadata or k != "metadata"}
+        ts = message["ts"]
+        replies = [m for m in self._messages[channel].values() if m.get("thread_ts") == ts and m["ts"] != ts]
+        if replies:
+            out["thread_ts"] = ts
+            out["reply_count"] = len(replies)
+            out["reply_users"] = sorted({m.get("user", "") for m in replies})
+            out["latest_reply"] = max((m["ts"] for m in replies), key=_ts_key)
+        return out
+
+    def _page(self, channel: str, found: list[Json], params: Json, *, default_limit: int) -> Json:
+        limit = int(params.get("limit") or default_limit)
+        with_metadata = _truthy(params.get("include_all_metadata"))  # Slack hides metadata unless asked
+        messages = [self._render(channel, m, with_metadata=with_metadata) for m in found[:limit]]
+        return {"messages": messages, "has_more": len(found) > limit, **self._no_cursor()}
+
+    @staticmethod
+    def _window(messages: list[Json], params: Json) -> list[Json]:
+        inclusive = _truthy(params.get("inclusive"))
+        oldest, latest = _ts_key(params.get("oldest") or "0"), params.get("latest")
+        latest_key = _ts_key(latest) if latest else Decimal("Infinity")
+
+        def inside(m: Json) -> bool:
+            key = _ts_key(m["ts"])
+            return oldest <= key <= latest_key if inclusive else oldest < key < latest_key
+
+        return [m for m in messages if inside(m)]
+
+    # ------------------------------------------------------------ method models
+    def _api_auth_test(self, params: Json) -> Json:
+        return {
+            "url": "https://fake.slack.com/", "team": "Fake Team", "team_id": self.team_id,
+            "user": "hypercare", "user_id": self.bot_user_id, "bot_id": self.bot_id, "is_enterprise_install": False,
+        }
+
+    def _api_chat_postMessage(self, params: Json) -> Json:
+        channel, ts = self._channel_id(str(params.get("channel", ""))), self._next_ts()
+        message: Json = {
+            "type": "message", "ts": ts, "user": self.bot_user_id, "bot_id": self.bot_id,
+            "text": params.get("text", ""), "blocks": params.get("blocks") or [],
+        }
+        for key in ("thread_ts", "metadata", "attachments"):
+            if params.get(key):
+                message[key] = params[key]
+        self._messages[channel][ts] = message  # so history/replies return the bot's own posts
+        return {"channel": channel, "ts": ts, "message": dict(message)}
+
+    def _api_chat_postEphemeral(self, params: Json) -> Json:
+        return {"message_ts": self._next_ts()}  # ephemeral messages never show up in history
+
+    def _api_chat_update(self, params: Json) -> Json:
+        channel, ts = self._channel_id(str(params.get("channel", ""))), str(params.get("ts", ""))
+        message = self._messages[channel].setdefault(ts, {"type": "message", "ts": ts, "user": self.bot_user_id})
+        for key in ("text", "blocks", "metadata", "attachments"):
+            if key in params:
+                message[key] = params[key]
+        return {"channel": channel, "ts": ts, "text": message.get("text", ""), "message": dict(message)}
+
+    def _api_chat_delete(self, params: Json) -> Json:
+        channel, ts = self._channel_id(str(params.get("channel", ""))), str(params.get("ts", ""))
+        self._messages[channel].pop(ts, None)
+        return {"channel": channel, "ts": ts}
+
+    def _api_chat_getPermalink(self, params: Json) -> Json:
+        channel, ts = params.get("channel", ""), str(params.get("message_ts", ""))
+        return {"channel": channel, "permalink": f"https://fake.slack.com/archives/{channel}/p{ts.replace('.', '')}"}
+
+    def _api_reactions_add(self, params: Json) -> Json:
+        key = (str(params.get("channel")), str(params.get("timestamp")), str(params.get("name")))
+        if key in self._reactions:
+            return {"ok": False, "error": "already_reacted"}  # Slack refuses a duplicate reaction
+        self._reactions.add(key)
+        return {}
+
+    def _api_reactions_remove(self, params: Json) -> Json:
+        self._reactions.discard((str(params.get("channel")), str(params.get("timestamp")), str(params.get("name"))))
+        return {}
+
+    def _api_conversations_open(self, params: Json) -> Json:
+        users = params.get("users") or ""
+        users = users if isinstance(users, list) else [u for u in str(users).split(",") if u]
+        channel_id = params.get("channel") or ("D" + users[0] if len(users) == 1 else "G" + "".join(users))
+        return {"channel": {"id": channel_id}}
+
+    def _api_conversations_info(self, params: Json) -> Json:
+        channel_id = str(params.get("channel", ""))
+        if channel_id in self._channels:
+            return {"channel": dict(self._channels[channel_id])}
+        if channel_id.startswith("D"):  # DMs exist implicitly once a user writes to the bot
+            return {"channel": {"id": channel_id, "is_im": True, "is_private": True, "user": channel_id[1:]}}
+        return {"ok": False, "error": "channel_not_found"}
+
+    def _api_conversations_list(self, params: Json) -> Json:
+        return {"channels": [dict(c) for c in self._channels.values()], **self._no_cursor()}
+
+    def _api_conversations_history(self, params: Json) -> Json:
+        channel = str(params.get("channel", ""))
+        messages = sorted(self._messages[channel].values(), key=lambda m: _ts_key(m["ts"]), reverse=True)
+        top_level = [m for m in messages if m.get("thread_ts", m["ts"]) == m["ts"]]  # Slack omits thread replies
+        return self._page(channel, self._window(top_level, params), params, default_limit=100)
+
+    def _api_conversations_replies(self, params: Json) -> Json:
+        channel, ts = str(params.get("channel", "")), str(params.get("ts", ""))
+        thread = [m for m in self._messages[channel].values() if ts in (m["ts"], m.get("thread_ts"))]
+        if not thread:
+            return {"ok": False, "error": "thread_not_found"}
+        thread.sort(key=lambda m: _ts_key(m["ts"]))
+        parent, replies = [m for m in thread if m["ts"] == ts], [m for m in thread if m["ts"] != ts]
+        # Slack always returns the parent first, whatever the oldest/latest window.
+        return self._page(channel, parent + self._window(replies, params), params, default_limit=1000)
+
+    def _api_conversations_members(self, params: Json) -> Json:
+        channel = str(params.get("channel", ""))
+        if channel not in self._channels:
+            return {"ok": False, "error": "channel_not_found"}
+        members = list(self._members[channel])
+        if self._channels[channel]["is_member"] and self.bot_user_id not in members:
+            members.append(self.bot_user_id)
+        return {"members": members, **self._no_cursor()}
+
+    def _api_conversations_join(self, params: Json) -> Json:
+        channel = str(params.get("channel", ""))
+        if channel in self._channels:
+            self._channels[channel]["is_member"] = True
+        return {"channel": dict(self._channels.get(channel, {"id": channel}))}
+
+    def _api_users_info(self, params: Json) -> Json:
+        user_id = str(params.get("user", ""))
+        if user_id in self._users:
+            return {"user": dict(self._users[user_id])}
+        if user_id == self.bot_user_id:  # the bot always exists without seeding
+            profile = {"display_name": "hypercare", "real_name": "Hypercare", "bot_id": self.bot_id}
+            bot = {"id": user_id, "name": "hypercare", "real_name": "Hypercare", "is_bot": True, "tz": "UTC"}
+            return {"user": {**bot, "tz_offset": 0, "team_id": self.team_id, "deleted": False, "profile": profile}}
+        return {"ok": False, "error": "user_not_found"}
+
+    def _api_users_list(self, params: Json) -> Json:
+        return {"members": [dict(u) for u in self._users.values()], **self._no_cursor()}
+
+    def _api_usergroups_users_list(self, params: Json) -> Json:
+        group = self._usergroups.get(str(params.get("usergroup", "")))
+        return {"users": list(group["users"])} if group else {"ok": False, "error": "no_such_subteam"}
+
+    def _api_views_open(self, params: Json) -> Json:
+        view = params.get("view") or {}
+        view = view if isinstance(view, dict) else {}
+        view_id = params.get("view_id") or self._next_id("V")
+        base = {"team_id": self.team_id, "state": {"values": {}}, "hash": f"{time.time():.6f}", "bot_id": self.bot_id}
+        return {"view": {**base, **view, "id": view_id}}
+
+    # views.update/push/publish answer like views.open: the view as sent, with an id.
+    _api_views_update = _api_views_push = _api_views_publish = _api_views_open
+
+    def _api_files_getUploadURLExternal(self, params: Json) -> Json:
+        file_id = self._next_id("F")
+        self._files[file_id] = {"id": file_id, "name": params.get("filename", ""), "title": params.get("filename", "")}
+        return {"upload_url": f"{self._base}/upload/{file_id}", "file_id": file_id}
+
+    def _api_files_completeUploadExternal(self, params: Json) -> Json:
+        files = params.get("files")
+        done = []
+        for f in files if isinstance(files, list) else []:
+            stored = self._files.setdefault(f.get("id", ""), {"id": f.get("id", ""), "name": ""})
+            stored["title"] = f.get("title") or stored.get("title", "")
+            stored["permalink"] = f"https://fake.slack.com/files/{self.bot_user_id}/{stored['id']}"
+            done.append(dict(stored))
+        return {"files": done}
+
+    def _api_apps_connections_open(self, params: Json) -> Json:
+        if not self.socket_url:
+            return {"ok": False, "error": "fake_socket_url_not_set"}
+        return {"url": self.socket_url}
