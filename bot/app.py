@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from slack_bolt import App, BoltRequest, BoltResponse
@@ -67,12 +68,13 @@ def create_hypercare(
         token_verification_enabled=False,
         logger=logging.getLogger("hypercare.bolt"),
     )
+    lease = timedelta(seconds=settings.lease_seconds)
     outbox_worker: LaneWorker[OutboxMessage] = LaneWorker(
         name="outbox", engine=engine, model=OutboxMessage, handle=OutboxDelivery(engine=engine, client=client),
-        threads=settings.workers, pace=lambda row: pace_for(row, interval=settings.channel_post_interval),
+        threads=settings.workers, lease=lease, pace=lambda row: pace_for(row, interval=settings.channel_post_interval),
     )
     inbox_worker: LaneWorker[SlackEvent] = LaneWorker(
-        name="inbox", engine=engine, model=SlackEvent, threads=settings.workers,
+        name="inbox", engine=engine, model=SlackEvent, threads=settings.workers, lease=lease,
         handle=InboxReplay(engine=engine, app=app, on_done=outbox_worker.wake),
     )
     app.after_commit = outbox_worker.wake  # a request may have written outbox rows: deliver now

@@ -57,6 +57,9 @@ class Settings:
     followup_nudge_hours: float = 4.0
     followup_max_nudges: int = 1
     channel_post_interval: float = 1.0
+    # How long a worker may hold a queued row before another process may take it over: the
+    # longest a crash can delay a stored event or an outbox message.
+    lease_seconds: float = 60.0
     extra: dict[str, str] = field(default_factory=dict)
 
     def require(self, *names: str) -> None:
@@ -97,6 +100,7 @@ def load_settings(*, env_file: str | Path | None = ".env", **overrides: object) 
         followup_nudge_hours=_env_float("HYPERCARE_FOLLOWUP_NUDGE_HOURS", 4.0),
         followup_max_nudges=_env_int("HYPERCARE_FOLLOWUP_MAX_NUDGES", 1),
         channel_post_interval=_env_float("HYPERCARE_CHANNEL_POST_INTERVAL", 1.0),
+        lease_seconds=_env_float("HYPERCARE_LEASE_SECONDS", 60.0),
     )
     values.update(overrides)
     return Settings(**values)  # type: ignore[arg-type]

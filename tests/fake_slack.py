@@ -160,6 +160,7 @@ class FakeSlack:
         with self._lock:
             self.calls.clear()
             self._failures: dict[str, deque[_Failure]] = defaultdict(deque)
+            self._delays: dict[str, deque[float]] = defaultdict(deque)
             self._messages: dict[str, dict[str, Json]] = defaultdict(dict)  # channel -> ts -> message
             self._channels: dict[str, Json] = {}
             self._members: dict[str, list[str]] = {}
@@ -191,6 +192,11 @@ class FakeSlack:
                 f"calls seen:\n{seen or '  (none)'}"
             )
         return matching
+
+    def delay_next(self, method: str, *, seconds: float, times: int = 1) -> None:
+        """The next `times` calls to `method` take effect at once but are answered `seconds` later."""
+        with self._lock:
+            self._delays.setdefault(method, deque()).extend([seconds] * times)
 
     def fail_next(
         self, method: str, *, status: int, times: int = 1, retry_after: int | None = None, error: str | None = None
@@ -263,6 +269,10 @@ class FakeSlack:
             failure = self._failures[method].popleft() if self._failures.get(method) else None
             answer = self._answer(method, params) if failure is None else _failure_answer(failure)
             self.calls.append(Call(method, params, headers, time.time(), answer))
+        with self._lock:
+            delay = self._delays[method].popleft() if self._delays.get(method) else 0.0
+        if delay:
+            time.sleep(delay)  # the call has taken effect; only the answer is late (crash windows)
         if failure is not None:
             retry_after = {} if failure.retry_after is None else {"Retry-After": str(failure.retry_after)}
             return failure.status, {**JSON_CONTENT, **retry_after}, json.dumps(answer).encode()

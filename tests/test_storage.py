@@ -1,0 +1,132 @@
+"""Storage behaves the same on SQLite and PostgreSQL (every test here runs on both)."""
+from __future__ import annotations
+
+import io
+import json
+import threading
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select, text
+from sqlalchemy.engine import Engine
+
+from bot import outbox
+from bot.export import export_tickets
+from bot.settings import Settings
+from bot.tickets import NewTicket, change, create_ticket, get_ticket
+from models import queue
+from models.db import session_scope
+from models.tables import OutboxMessage, TicketEvent
+
+
+def new(team: str = "T1", title: str = "Payments fail") -> NewTicket:
+    return NewTicket(team_id=team, title=title, description=title, category="bug", severity="high", reporter="U1", source="test")
+
+
+def test_ticket_keys_count_per_workspace(engine: Engine) -> None:
+    with session_scope(engine) as session:
+        keys = [create_ticket(session, new("T1")).key, create_ticket(session, new("T1")).key, create_ticket(session, new("T2")).key]
+    assert keys == ["HC-1", "HC-2", "HC-1"]
+
+
+def test_concurrent_ticket_numbers_are_unique(engine: Engine) -> None:
+    numbers: list[int] = []
+    lock = threading.Lock()
+
+    def file_some() -> None:
+        for _ in range(5):
+            with session_scope(engine) as session:
+                ticket = create_ticket(session, new())
+                number = ticket.number
+            with lock:
+                numbers.append(number)
+
+    threads = [threading.Thread(target=file_some) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(numbers) == list(range(1, 21))
+
+
+def test_times_are_timezone_aware_utc_and_history_is_kept(engine: Engine) -> None:
+    with session_scope(engine) as session:
+        ticket = create_ticket(session, new())
+        change(session, ticket, actor="U9", severity="critical", status="triaged")
+    with session_scope(engine) as session:
+        stored = get_ticket(session, team_id="T1", key="hc-1")
+        assert stored.created_at.tzinfo is not None and stored.created_at.utcoffset() == timedelta(0)
+        events = list(session.exec(select(TicketEvent).where(TicketEvent.ticket_id == stored.id).order_by(TicketEvent.id)).scalars())
+        assert [(e.kind, e.field_name, e.old_value, e.new_value) for e in events] == [
+            ("created", None, None, None),
+            ("changed", "severity", "high", "critical"),
+            ("changed", "status", "new", "triaged"),
+        ]
+
+
+def test_export_json_and_csv(engine: Engine, database_url: str) -> None:
+    with session_scope(engine) as session:
+        ticket = create_ticket(session, new(title="Checkout, \"quoted\" and broken"))
+        ticket.affected_users = ["U1", "U2"]
+        ticket.missing = ["steps"]
+    settings = Settings(database_url=database_url)
+    out = io.StringIO()
+    assert export_tickets(settings=settings, fmt="json", statuses=None, since=None, out=out) == 1
+    record = json.loads(out.getvalue())["tickets"][0]
+    assert record["key"] == "HC-1" and record["affected_users"] == ["U1", "U2"] and record["missing"] == ["steps"]
+    assert record["created_at"].endswith("+00:00")
+    expected_fields = {
+        "key", "title", "description", "category", "severity", "status", "reporter", "assignee", "channel", "message_ts",
+        "thread_ts", "permalink", "steps", "expected", "actual", "environment", "missing", "duplicate_of", "affected_users",
+        "created_at", "updated_at", "first_response_at", "resolved_at", "resolution",
+    }
+    assert set(record) == expected_fields
+    out = io.StringIO()
+    export_tickets(settings=settings, fmt="csv", statuses=["new"], since="2000-01-01", out=out)
+    lines = out.getvalue().splitlines()
+    assert lines[0].startswith("key,title,") and lines[1].startswith('HC-1,"Checkout, ""quoted"" and broken"')
+    out = io.StringIO()
+    assert export_tickets(settings=settings, fmt="json", statuses=["resolved"], since=None, out=out) == 0
+
+
+def test_two_workers_never_lease_the_same_outbox_row(engine: Engine) -> None:
+    with session_scope(engine) as session:
+        for n in range(10):
+            outbox.enqueue(session, method="chat.postMessage", params={"channel": f"C{n}", "text": str(n)})
+    leased: dict[str, list[int]] = {}
+    barrier = threading.Barrier(2)
+
+    def lease(owner: str) -> None:
+        barrier.wait()
+        with session_scope(engine) as session:
+            rows = queue.claim(session, OutboxMessage, owner=owner, limit=6, lease=timedelta(seconds=60))
+            leased[owner] = [r.id for r in rows if r.id is not None]
+
+    threads = [threading.Thread(target=lease, args=(name,)) for name in ("a", "b")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not set(leased["a"]) & set(leased["b"])
+    assert len(leased["a"]) + len(leased["b"]) == 10
+
+
+def test_an_expired_lease_is_taken_over(engine: Engine) -> None:
+    with session_scope(engine) as session:
+        outbox.enqueue(session, method="reactions.add", params={"channel": "C1", "timestamp": "1.0", "name": "ticket"})
+    with session_scope(engine) as session:
+        first = queue.claim(session, OutboxMessage, owner="dead", limit=5, lease=timedelta(seconds=-1))
+    with session_scope(engine) as session:
+        second = queue.claim(session, OutboxMessage, owner="alive", limit=5, lease=timedelta(seconds=60))
+        assert [r.id for r in second] == [r.id for r in first]
+        assert queue.finish(session, second[0], owner="alive")
+    with session_scope(engine) as session:
+        assert not queue.finish(session, first[0], owner="dead"), "a worker whose lease was taken over cannot finish"
+
+
+def test_sqlite_runs_in_wal_mode(engine: Engine) -> None:
+    if engine.dialect.name != "sqlite":
+        pytest.skip("a SQLite setting")
+    with engine.connect() as connection:
+        assert connection.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+        assert connection.execute(text("PRAGMA busy_timeout")).scalar() == 30000
