@@ -45,6 +45,10 @@ def ticket_summary(ticket: Ticket) -> str:
 
 def ticket_card(ticket: Ticket, *, with_actions: bool = True, now: datetime | None = None) -> list[dict[str, Any]]:
     """The card the bot keeps current in the report's thread (and shows for `/hc show`)."""
+    if ticket.status in ("wont_fix", "closed", "duplicate") and with_actions:
+        # A closed ticket's card shrinks to one quiet line: the thread should not stay noisy.
+        why = ticket.duplicate_of and f"duplicate of {ticket.duplicate_of}" or safe(ticket.resolution, limit=200) or ticket.status
+        return [{"type": "context", "block_id": "card", "elements": [{"type": "mrkdwn", "text": f"~{ticket.key}~ closed: {why}"}]}]
     assignee = f"<@{ticket.assignee}>" if ticket.assignee else "unassigned"
     reporter = f"<@{ticket.reporter}>" if ticket.reporter else "unknown"
     lines = [
@@ -54,12 +58,14 @@ def ticket_card(ticket: Ticket, *, with_actions: bool = True, now: datetime | No
     ]
     if ticket.missing:
         lines.append("Missing: " + ", ".join(DETAIL_LABEL.get(m, m) for m in ticket.missing))
+    if len(ticket.affected_users) > 1:
+        lines.append(f"{len(ticket.affected_users)} people affected")
     if ticket.duplicate_of:
         lines.append(f"Duplicate of {ticket.duplicate_of}")
     if ticket.permalink:
         lines.append(f"<{ticket.permalink}|View the report>")
     blocks: list[dict[str, Any]] = [{"type": "section", "block_id": "card", "text": {"type": "mrkdwn", "text": "\n".join(lines)}}]
-    if with_actions and ticket.status not in ("closed", "wont_fix", "duplicate"):
+    if with_actions:
         blocks.append({
             "type": "actions",
             "block_id": f"card_actions:{ticket.key}",

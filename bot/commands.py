@@ -9,6 +9,8 @@ from sqlmodel import Session
 
 from bot import blocks, intake
 from bot.errors import UserInputError
+from models import queries
+from models.types import utcnow
 
 USAGE = {
     "help": "/hc help",
@@ -85,6 +87,20 @@ def _new(session: Session, command: CommandInput, args: list[str]) -> Reply:
         from bot.modals import new_ticket_modal
 
         return Reply(text="Opening the new-ticket form…", open_view=new_ticket_modal(channel=command.channel))
-    filed = intake.file_text(session, team_id=command.team_id, channel=command.channel, user=command.user, text=text)
-    ticket = filed.ticket
+    ticket = intake.file_text(session, team_id=command.team_id, channel=command.channel, user=command.user, text=text)
     return Reply(text=f"Filed {ticket.key}: {ticket.title}", blocks=blocks.ticket_card(ticket, with_actions=False))
+
+
+@subcommand("capture", "/hc capture auto|confirm|off")
+def _capture(session: Session, command: CommandInput, args: list[str]) -> Reply:
+    modes = {"auto": "I'll file every report in this channel as a ticket.",
+             "confirm": "I'll ask the author before filing a report from this channel.",
+             "off": "I won't file tickets from messages here; /hc new, the shortcut and :ticket: still work."}
+    if len(args) != 1 or args[0].lower() not in modes:
+        current = queries.channel_setting(session, team_id=command.team_id, channel=command.channel).capture
+        raise UserInputError(f"Capture in this channel is `{current}`. Say which mode you want.", usage=USAGE["capture"])
+    mode = args[0].lower()
+    setting = queries.channel_setting(session, team_id=command.team_id, channel=command.channel)
+    setting.capture, setting.updated_by, setting.updated_at = mode, command.user, utcnow()
+    session.add(setting)
+    return Reply(text=f"Capture is now `{mode}` in <#{command.channel}>. {modes[mode]}")

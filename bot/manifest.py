@@ -64,7 +64,8 @@ def scopes_for(methods: set[str]) -> list[str]:
 
 # The Web API methods the code calls; tests/test_manifest.py scans the code to keep this honest.
 METHODS_USED = {
-    "chat.postMessage", "reactions.add", "conversations.history", "conversations.replies", "views.open",
+    "chat.postMessage", "chat.postEphemeral", "chat.update", "chat.getPermalink", "reactions.add",
+    "conversations.history", "conversations.replies", "conversations.info", "views.open",
 }
 
 MANIFEST: dict[str, Any] = {

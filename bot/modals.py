@@ -69,3 +69,20 @@ def submitted_values(view: dict[str, Any]) -> dict[str, str | None]:
             else:
                 out[block_id] = action.get("value")
     return out
+
+
+def validate_new_ticket(values: dict[str, str | None]) -> dict[str, str]:
+    """Errors keyed by block_id, as Slack shows them in the modal; empty when the form is fine."""
+    errors: dict[str, str] = {}
+    title = (values.get("title") or "").strip()
+    if not title:
+        errors["title"] = "Please give the ticket a short title."
+    elif len(title) > 120:
+        errors["title"] = "Keep the title to 120 characters or fewer."
+    if not (values.get("description") or "").strip():
+        errors["description"] = "Please describe what happened."
+    if values.get("category") not in CATEGORIES:
+        errors["category"] = "Pick a category."
+    if values.get("severity") not in SEVERITIES:
+        errors["severity"] = "Pick a severity."
+    return errors

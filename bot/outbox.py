@@ -21,7 +21,7 @@ from slack_sdk.web import WebClient
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from bot import log
+from bot import blocks, log
 from models import queue
 from models.db import session_scope
 from models.tables import OutboxMessage, Ticket, TicketEvent
@@ -40,6 +40,9 @@ MAX_ATTEMPTS = 25
 # the row is written (the card's own post may still be in the outbox).
 TICKET_THREAD = "$ticket.thread_ts"
 TICKET_CARD = "$ticket.card_ts"
+# A card update's blocks are rendered at delivery, from the ticket as it is then, so queued updates
+# all converge on the current state.
+RENDER_CARD = "$render.ticket_card"
 
 
 def enqueue(
@@ -54,6 +57,8 @@ def enqueue(
 ) -> OutboxMessage:
     """Add a Web API call to the outbox, in the caller's transaction."""
     lane = params.get("channel") if method in PACED_METHODS else None
+    if method == "chat.update" and ticket_id is not None:
+        lane = f"ticket:{ticket_id}"  # updates of one card land in the order they were made
     row = OutboxMessage(
         team_id=team_id, method=method, params=params, lane=lane, ticket_id=ticket_id,
         on_result=on_result, dedupe_key=dedupe_key,
@@ -101,7 +106,7 @@ class OutboxDelivery:
     def _resolve(self, row: OutboxMessage) -> dict[str, Any] | None:
         params = dict(row.params)
         placeholders = {k: v for k, v in params.items() if v in (TICKET_THREAD, TICKET_CARD)}
-        if placeholders:
+        if placeholders or row.method == "chat.update":
             with session_scope(self._engine) as session:
                 ticket = session.get(Ticket, row.ticket_id) if row.ticket_id else None
                 for key, value in placeholders.items():
@@ -111,6 +116,8 @@ class OutboxDelivery:
                     if filled is None:
                         return None
                     params[key] = filled
+                if ticket is not None and params.get("blocks") == RENDER_CARD:
+                    params.update(blocks=blocks.ticket_card(ticket), text=blocks.card_text(ticket))
         if row.method == "chat.postMessage":
             params["metadata"] = {"event_type": METADATA_EVENT, "event_payload": {"outbox_id": row.id}}
         return params

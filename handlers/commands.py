@@ -10,27 +10,34 @@ from bot import blocks
 from bot.commands import CommandInput, run
 from bot.errors import UserInputError
 from handlers.context import db
+from handlers.membership import Membership
+
+# Subcommands that post into the channel they were typed in need the bot to be a member there.
+POSTS_IN_CHANNEL = frozenset({"new", "capture"})
 
 
 def register(app: App) -> None:
+    membership = Membership(app.client)
+
+    def on_hc(ack: Ack, command: dict[str, Any], context: Any, client: WebClient) -> None:
+        session = db(context)
+        request = CommandInput(
+            team_id=command.get("team_id", ""), channel=command.get("channel_id", ""), user=command.get("user_id", ""),
+            text=command.get("text", ""), trigger_id=command.get("trigger_id"),
+        )
+        try:
+            if request.text.strip().split(" ", 1)[0].lower() in POSTS_IN_CHANNEL:
+                membership.require(request.channel)
+            reply = run(session, request)
+        except UserInputError as exc:
+            session.rollback()  # nothing a refused command started may stick
+            ack(**blocks.ephemeral(str(exc), usage=exc.usage))
+            return
+        if reply.open_view is not None and request.trigger_id:
+            # A modal must open within 3 s of the trigger, so this is a direct call, not the outbox.
+            client.views_open(trigger_id=request.trigger_id, view=reply.open_view)
+            ack()
+            return
+        ack(**reply.payload())
+
     app.command("/hc")(on_hc)
-
-
-def on_hc(ack: Ack, command: dict[str, Any], context: Any, client: WebClient) -> None:
-    session = db(context)
-    request = CommandInput(
-        team_id=command.get("team_id", ""), channel=command.get("channel_id", ""), user=command.get("user_id", ""),
-        text=command.get("text", ""), trigger_id=command.get("trigger_id"),
-    )
-    try:
-        reply = run(session, request)
-    except UserInputError as exc:
-        session.rollback()  # nothing a refused command started may stick
-        ack(**blocks.ephemeral(str(exc), usage=exc.usage))
-        return
-    if reply.open_view is not None and request.trigger_id:
-        # A modal must open within 3 s of the trigger, so this is a direct call, not the outbox.
-        client.views_open(trigger_id=request.trigger_id, view=reply.open_view)
-        ack()
-        return
-    ack(**reply.payload())

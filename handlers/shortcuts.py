@@ -1,8 +1,36 @@
-"""The message shortcut "Create ticket"."""
+"""The message shortcut "Create ticket": a modal prefilled from the message."""
 from __future__ import annotations
 
-from slack_bolt import App
+from typing import Any
+
+from slack_bolt import Ack, App, Respond
+from slack_sdk.web import WebClient
+
+from bot import blocks
+from bot.errors import UserInputError
+from bot.manifest import SHORTCUT_CALLBACK
+from bot.modals import new_ticket_modal
+from bot.triage import triage
+from handlers.membership import Membership
 
 
 def register(app: App) -> None:
-    """The shortcut is wired in by the intake work."""
+    membership = Membership(app.client)
+
+    def on_create_ticket(ack: Ack, shortcut: dict[str, Any], client: WebClient, respond: Respond) -> None:
+        ack()
+        channel = (shortcut.get("channel") or {}).get("id", "")
+        message = shortcut.get("message") or {}
+        try:
+            membership.require(channel)
+        except UserInputError as exc:
+            respond(**blocks.ephemeral(str(exc)))
+            return
+        result = triage(text=message.get("text", ""))
+        view = new_ticket_modal(
+            channel=channel, title=result.title, description=result.description, category=result.category,
+            severity=result.severity, fields=dict(result.fields), message_ts=message.get("ts"), reporter=message.get("user"),
+        )
+        client.views_open(trigger_id=shortcut["trigger_id"], view=view)
+
+    app.shortcut(SHORTCUT_CALLBACK)(on_create_ticket)

@@ -82,9 +82,14 @@ def engine(database_url: str) -> Iterator[Engine]:
     engine.dispose()
 
 
+TEST_CHANNELS = ("C100", "C101", "C102")
+
+
 @pytest.fixture
 def fake_slack() -> Iterator[FakeSlack]:
     fake = FakeSlack().start()
+    for channel in TEST_CHANNELS:
+        fake.add_channel(channel_id=channel, name=f"war-room-{channel.lower()}")
     yield fake
     fake.stop()
 
