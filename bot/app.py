@@ -13,6 +13,7 @@ from sqlmodel import Session
 
 from bot.inbox import DB, ERROR, InboxReplay, store_then_ack
 from bot.outbox import OutboxDelivery, pace_for
+from bot.scheduler import Scheduler
 from bot.settings import Settings
 from bot.slack_client import make_client
 from bot.workers import LaneWorker
@@ -30,12 +31,15 @@ class Hypercare:
     app: App
     inbox: LaneWorker[SlackEvent]
     outbox: LaneWorker[OutboxMessage]
+    scheduler: Scheduler
 
     def start(self) -> None:
         self.inbox.start()
         self.outbox.start()
+        self.scheduler.start()
 
     def stop(self) -> None:
+        self.scheduler.stop()
         self.inbox.stop()
         self.outbox.stop()
 
@@ -84,7 +88,15 @@ def create_hypercare(
     from handlers import register
 
     register(app)
-    return Hypercare(settings=settings, engine=engine, client=client, app=app, inbox=inbox_worker, outbox=outbox_worker)
+    scheduler = Scheduler(enabled=settings.scheduler_enabled, timezone=settings.timezone)
+    hypercare = Hypercare(settings=settings, engine=engine, client=client, app=app, inbox=inbox_worker, outbox=outbox_worker, scheduler=scheduler)
+    register_jobs(hypercare)
+    return hypercare
+
+
+def register_jobs(hypercare: Hypercare) -> None:
+    """Each feature with periodic work adds its job here (its function takes `now`)."""
+    del hypercare  # no periodic jobs yet: SLA, follow-ups and digests add theirs
 
 
 class TransactionalApp(App):

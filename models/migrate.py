@@ -18,7 +18,7 @@ def alembic_config(url: str | None = None) -> Config:
     return config
 
 
-def run_upgrade(url_or_engine: str | Engine, revision: str = "head") -> None:
+def run_upgrade(url_or_engine: str | Engine, revision: str = "heads") -> None:
     from models.db import make_engine, normalise_url
 
     if isinstance(url_or_engine, Engine):

@@ -4,8 +4,10 @@ from __future__ import annotations
 from alembic import context
 from sqlmodel import SQLModel
 
-import models.tables  # noqa: F401  (registers the tables on SQLModel.metadata)
 from models.db import make_engine
+from models.tables import import_all_tables
+
+import_all_tables()  # registers every table module on SQLModel.metadata
 
 target_metadata = SQLModel.metadata
 config = context.config

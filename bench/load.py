@@ -1,0 +1,167 @@
+"""Load: 600 signed report events from 8 concurrent senders over 50 channels.
+
+Starts the fake Slack Web API (its own process), then the bot (`hypercare run`, HTTP mode, its own
+process) and measures acknowledgement latency and throughput and the time until every report has
+its ticket and thread reply; then does the same sending against a bare Bolt app that only
+acknowledges, on the same server and machine. Prints the figures; asserts nothing.
+
+    python bench/load.py [--reports 600] [--senders 8] [--channels 50] [--database-url URL]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+from pathlib import Path
+
+from sqlalchemy import func, select
+from sqlmodel import Session
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from models.db import make_engine  # noqa: E402
+from models.tables import OutboxMessage, ReportMessage, Ticket  # noqa: E402
+from tests.slack_requests import SlackSender  # noqa: E402
+
+SECRET = "bench-signing-secret"
+REPORTS = [
+    "Checkout fails with error 502 when I press Pay on Safari {n}",
+    "The dashboard takes {n} seconds to load for EU customers",
+    "Exported CSV is missing rows after the {n}th line",
+    "Login page shows a blank screen on Android {n}",
+    "Push notifications arrive {n} minutes late on iOS",
+    "Search returns no results for invoice {n} although it exists",
+]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_http(url: str, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(url, timeout=1).close()
+            return
+        except urllib.error.HTTPError:
+            return  # it answers: it is up
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError(f"{url} did not come up")
+
+
+def send_all(base_url: str, *, reports: int, senders: int, channels: int) -> tuple[list[float], float, list[int]]:
+    latencies: list[float] = []
+    statuses: list[int] = []
+    lock = threading.Lock()
+
+    def sender(index: int) -> None:
+        slack = SlackSender(base_url=base_url, signing_secret=SECRET, timeout=30)
+        for n in range(index, reports, senders):
+            text = REPORTS[n % len(REPORTS)].format(n=n)
+            started = time.perf_counter()
+            response = slack.message(channel=f"C{n % channels:03d}", user=f"U{n % 97:03d}", text=f"{text} (report #{n})")
+            elapsed = time.perf_counter() - started
+            with lock:
+                latencies.append(elapsed)
+                statuses.append(response.status)
+
+    threads = [threading.Thread(target=sender, args=(i,)) for i in range(senders)]
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return latencies, time.perf_counter() - started, statuses
+
+
+def figures(name: str, latencies: list[float], wall: float, statuses: list[int]) -> dict[str, float]:
+    ordered = sorted(latencies)
+    p = lambda q: ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000  # noqa: E731
+    result = {"p50_ms": round(p(0.50), 2), "p99_ms": round(p(0.99), 2), "max_ms": round(ordered[-1] * 1000, 2),
+              "acks_per_s": round(len(latencies) / wall, 1), "non_2xx": sum(1 for s in statuses if s >= 300)}
+    print(f"{name:>10}: ack p50 {result['p50_ms']} ms, p99 {result['p99_ms']} ms, max {result['max_ms']} ms, "
+          f"{result['acks_per_s']} acks/s, non-2xx {result['non_2xx']}, 5xx {sum(1 for s in statuses if s >= 500)}")
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--reports", type=int, default=600)
+    parser.add_argument("--senders", type=int, default=8)
+    parser.add_argument("--channels", type=int, default=50)
+    parser.add_argument("--database-url", default=None)
+    parser.add_argument("--timeout", type=float, default=300)
+    args = parser.parse_args()
+
+    workdir = Path(tempfile.mkdtemp(prefix="hc-load-"))
+    database_url = args.database_url or f"sqlite:///{workdir / 'load.db'}"
+    fake = subprocess.Popen([sys.executable, str(ROOT / "bench" / "fake_slack_server.py"), str(args.channels)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    assert fake.stdout is not None and fake.stdin is not None
+    api_url = fake.stdout.readline().strip()
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "SLACK_BOT_TOKEN": "xoxb-bench", "SLACK_SIGNING_SECRET": SECRET, "SLACK_API_URL": api_url, "DATABASE_URL": database_url}
+    env.pop("SLACK_APP_TOKEN", None)
+    print(f"{args.reports} reports, {args.senders} senders, {args.channels} channels, database {database_url.split('@')[-1]}, "
+          f"{os.cpu_count()} CPUs")
+
+    results: dict[str, object] = {}
+    bare_port = free_port()
+    bare = subprocess.Popen([sys.executable, str(ROOT / "bench" / "bare_bolt_app.py"), str(bare_port)], env=env)
+    try:
+        wait_http(f"http://127.0.0.1:{bare_port}/slack/events")
+        results["bare_bolt"] = figures("bare Bolt", *send_all(f"http://127.0.0.1:{bare_port}", reports=args.reports, senders=args.senders, channels=args.channels))
+    finally:
+        bare.terminate()
+        bare.wait()
+
+    port = free_port()
+    log = open(workdir / "bot.log", "w")
+    bot = subprocess.Popen([sys.executable, "-m", "bot.cli", "--log-level", "warning", "run", "--host", "127.0.0.1", "--port", str(port)], env=env, stdout=log, stderr=subprocess.STDOUT)
+    engine = make_engine(database_url)
+    try:
+        wait_http(f"http://127.0.0.1:{port}/healthz")
+        started = time.perf_counter()
+        ours = figures("Hypercare", *send_all(f"http://127.0.0.1:{port}", reports=args.reports, senders=args.senders, channels=args.channels))
+        deadline = time.monotonic() + args.timeout
+        while time.monotonic() < deadline:
+            with Session(engine) as session:
+                filed = session.execute(select(func.count()).select_from(Ticket)).scalar_one()
+                captured = session.execute(select(func.count()).select_from(ReportMessage)).scalar_one()
+                answered = session.execute(select(func.count()).select_from(OutboxMessage).where(
+                    OutboxMessage.method == "chat.postMessage", OutboxMessage.status == "done")).scalar_one()
+            if captured >= args.reports and answered >= args.reports:
+                break
+            time.sleep(0.2)
+        ours["all_answered_s"] = round(time.perf_counter() - started, 2)
+        ours["tickets"], ours["reports_captured"], ours["thread_replies_delivered"] = filed, captured, answered
+        results["hypercare"] = ours
+    finally:
+        bot.terminate()
+        bot.wait()
+        engine.dispose()
+        log.close()
+    fake.stdin.close()
+    stats = json.loads(fake.stdout.readline())
+    fake.wait()
+    bare_rate = results["bare_bolt"]["acks_per_s"]  # type: ignore[index]
+    print(f"Hypercare: {captured}/{args.reports} reports captured ({filed} tickets; the rest linked to them as duplicates), "
+          f"{stats['thread_replies']} thread replies seen by Slack, "
+          f"every report answered after {ours['all_answered_s']} s (posts paced at 1/s per channel)")
+    print(f"ack throughput vs bare Bolt: {ours['acks_per_s'] / bare_rate:.0%}")
+    print(json.dumps({"results": results, "fake_slack_calls": stats["calls"]}, indent=1))
+
+
+if __name__ == "__main__":
+    main()
