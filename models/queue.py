@@ -10,7 +10,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, literal, or_, select, update
+from sqlalchemy.orm import aliased
 from sqlmodel import Session
 
 from models.tables import OutboxMessage, SlackEvent
@@ -19,8 +20,9 @@ from models.types import utcnow
 Row = TypeVar("Row", SlackEvent, OutboxMessage)
 
 
-def _pk(model: type[Row]) -> Any:
-    return SlackEvent.event_id if model is SlackEvent else OutboxMessage.id
+def _pk(model: type[Row], alias: Any = None) -> Any:
+    source = alias if alias is not None else model
+    return source.event_id if model is SlackEvent else source.id
 
 
 def claim(
@@ -40,7 +42,15 @@ def claim(
         and_(model.status == "pending", model.next_attempt_at <= now),  # type: ignore[arg-type]
         and_(model.status == "working", model.lease_until < now),  # type: ignore[arg-type,operator]
     )
-    inner = select(pk).where(due)
+    # Within a lane, only the oldest unfinished row may go: a row backing off after a 429 holds
+    # back the rows behind it, so a follow-up never overtakes the card it follows.
+    older = aliased(model)
+    ahead = select(literal(1)).where(
+        older.lane == model.lane,  # type: ignore[attr-defined]
+        older.status.in_(("pending", "working")),  # type: ignore[attr-defined]
+        or_(older.created_at < model.created_at, and_(older.created_at == model.created_at, _pk(model, older) < pk)),
+    )
+    inner = select(pk).where(due, or_(model.lane.is_(None), ~ahead.exists()))  # type: ignore[union-attr]
     if exclude_lanes:
         inner = inner.where(or_(model.lane.is_(None), model.lane.not_in(exclude_lanes)))  # type: ignore[union-attr]
     inner = inner.order_by(model.created_at, pk).limit(limit).with_for_update(skip_locked=True)

@@ -136,7 +136,7 @@ class SlackEvent(QueueRow, table=True):
     """Every Slack event received, stored under its event_id before Slack is acknowledged."""
 
     __tablename__ = "slack_event"
-    __table_args__ = (Index("ix_slack_event_claim", "status", "next_attempt_at"),)
+    __table_args__ = (Index("ix_slack_event_claim", "status", "next_attempt_at"), Index("ix_slack_event_lane", "lane", "status"))
     event_id: str = Field(primary_key=True, max_length=64)
     team_id: Optional[str] = Field(default=None, max_length=32)
     event_type: str = Field(default="", max_length=64)
@@ -148,7 +148,7 @@ class OutboxMessage(QueueRow, table=True):
     """A Web API call the bot must make exactly once, written in the transaction that causes it."""
 
     __tablename__ = "outbox_message"
-    __table_args__ = (Index("ix_outbox_claim", "status", "next_attempt_at"),)
+    __table_args__ = (Index("ix_outbox_claim", "status", "next_attempt_at"), Index("ix_outbox_lane", "lane", "status"))
     id: Optional[int] = Field(default=None, primary_key=True)
     team_id: Optional[str] = Field(default=None, max_length=32)
     method: str = Field(max_length=64)

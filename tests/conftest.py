@@ -16,7 +16,7 @@ from bot.app import Hypercare, create_hypercare
 from bot.server import HttpServer
 from bot.settings import Settings
 from models.db import make_engine, upgrade
-from tests.fake_slack import FakeSlack
+from tests.fake_slack import Call, FakeSlack
 from tests.slack_requests import SlackSender
 
 PG_URL = os.environ.get("HYPERCARE_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
@@ -101,6 +101,14 @@ def bot_settings(*, fake: FakeSlack, database_url: str, **overrides: object) -> 
     )
     values.update(overrides)
     return Settings(**values)  # type: ignore[arg-type]
+
+
+def card_posts(fake: FakeSlack) -> list[Call]:
+    """The bot's ticket cards (acknowledgements), as opposed to its other posts (follow-ups, …)."""
+    return [
+        c for c in fake.calls_to("chat.postMessage")
+        if isinstance(c.params.get("blocks"), list) and c.params["blocks"] and c.params["blocks"][0].get("block_id") == "card"
+    ]
 
 
 @dataclass

@@ -7,7 +7,7 @@ from sqlalchemy import select
 from sqlmodel import Session
 
 from models.tables import Ticket, TicketEvent
-from tests.conftest import RunningBot
+from tests.conftest import RunningBot, card_posts
 from tests.slack_requests import new_ts
 
 
@@ -75,7 +75,7 @@ def test_ticket_reaction_files_the_authors_message_once(bot: RunningBot) -> None
     bot.settle()
     filed = tickets(bot)
     assert [(t.reporter, t.message_ts, t.source) for t in filed] == [("U_AUTHOR", ts, "reaction")]
-    assert len(bot.fake.calls_to("chat.postMessage")) == 1
+    assert len(card_posts(bot.fake)) == 1
 
 
 def test_shortcut_opens_a_prefilled_modal_and_submission_files(bot: RunningBot) -> None:
@@ -168,9 +168,9 @@ def test_not_an_issue_closes_quietly_and_updates_the_card(bot: RunningBot) -> No
     bot.settle()
     [ticket] = tickets(bot)
     assert ticket.status == "wont_fix" and ticket.resolved_at is not None
-    update = bot.fake.wait_for("chat.update")[0]
-    card = bot.fake.calls_to("chat.postMessage")[0]
-    assert update.params["ts"] == card.response["ts"] if card.response else False
+    update = bot.fake.wait_for("chat.update")[-1]
+    card = card_posts(bot.fake)[0]
+    assert card.response and update.params["ts"] == card.response["ts"]
     assert "closed" in json.dumps(update.params["blocks"]) and len(update.params["blocks"]) == 1
 
 

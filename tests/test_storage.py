@@ -130,3 +130,16 @@ def test_sqlite_runs_in_wal_mode(engine: Engine) -> None:
     with engine.connect() as connection:
         assert connection.execute(text("PRAGMA journal_mode")).scalar() == "wal"
         assert connection.execute(text("PRAGMA busy_timeout")).scalar() == 30000
+
+
+def test_a_row_backing_off_holds_back_its_lane(engine: Engine) -> None:
+    with session_scope(engine) as session:
+        first = outbox.enqueue(session, method="chat.postMessage", params={"channel": "C1", "text": "card"})
+        outbox.enqueue(session, method="chat.postMessage", params={"channel": "C1", "text": "follow-up"})
+        outbox.enqueue(session, method="chat.postMessage", params={"channel": "C2", "text": "other channel"})
+    with session_scope(engine) as session:
+        leased = queue.claim(session, OutboxMessage, owner="w", limit=10, lease=timedelta(seconds=60))
+        assert sorted(r.params["text"] for r in leased) == ["card", "other channel"], "one row per lane at a time"
+        queue.retry_later(session, leased[0] if leased[0].id == first.id else leased[1], owner="w", delay=timedelta(seconds=30), error="429", max_attempts=5)
+    with session_scope(engine) as session:
+        assert queue.claim(session, OutboxMessage, owner="w", limit=10, lease=timedelta(seconds=60)) == [], "the follow-up waits for the card"

@@ -49,6 +49,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('outbox_message', schema=None) as batch_op:
         batch_op.create_index('ix_outbox_claim', ['status', 'next_attempt_at'], unique=False)
+        batch_op.create_index('ix_outbox_lane', ['lane', 'status'], unique=False)
         batch_op.create_index(batch_op.f('ix_outbox_message_ticket_id'), ['ticket_id'], unique=False)
 
     op.create_table('slack_event',
@@ -70,6 +71,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('slack_event', schema=None) as batch_op:
         batch_op.create_index('ix_slack_event_claim', ['status', 'next_attempt_at'], unique=False)
+        batch_op.create_index('ix_slack_event_lane', ['lane', 'status'], unique=False)
 
     op.create_table('ticket',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -167,11 +169,13 @@ def downgrade() -> None:
     op.drop_table('ticket')
     with op.batch_alter_table('slack_event', schema=None) as batch_op:
         batch_op.drop_index('ix_slack_event_claim')
+        batch_op.drop_index('ix_slack_event_lane')
 
     op.drop_table('slack_event')
     with op.batch_alter_table('outbox_message', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_outbox_message_ticket_id'))
         batch_op.drop_index('ix_outbox_claim')
+        batch_op.drop_index('ix_outbox_lane')
 
     op.drop_table('outbox_message')
     op.drop_table('channel_setting')
