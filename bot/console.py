@@ -1,8 +1,10 @@
 """`hypercare console`: chat with the bot locally, no Slack account needed.
 
 What you type goes through the same Bolt app, inbox, handlers, domain and outbox as in Slack; only
-the Web API at the far end is replaced by ConsoleSlack, which prints each call as readable text
-(where it would appear: channel, thread, DM or ephemeral) and keeps the messages for look-ups.
+the Web API at the far end is replaced by ConsoleSlack, a small Web API on a loopback port (Bolt
+makes its own WebClient per request, so the stand-in must be a server, not a client object). It
+prints each call as readable text — where it would appear: channel, thread, DM or ephemeral — and
+keeps the messages for look-ups.
 """
 from __future__ import annotations
 
@@ -16,8 +18,10 @@ from collections.abc import Callable
 from typing import Any, TextIO
 from urllib.parse import urlencode
 
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qsl
+
 from slack_bolt import BoltRequest
-from slack_sdk.web import SlackResponse, WebClient
 
 from bot.app import Hypercare, create_hypercare
 from bot.settings import Settings
@@ -46,12 +50,46 @@ def blocks_to_text(blocks: list[dict[str, Any]] | None) -> str:
     return "\n".join(lines)
 
 
-class ConsoleSlack(WebClient):
-    """A WebClient whose far end is this terminal."""
+class _Handler(BaseHTTPRequestHandler):
+    server: "_Server"
+
+    def do_POST(self) -> None:
+        body = self.rfile.read(int(self.headers.get("Content-Length") or 0)).decode()
+        if "json" in self.headers.get("Content-Type", ""):
+            args = json.loads(body or "{}")
+        else:
+            args = {}
+            for key, value in parse_qsl(body):
+                try:  # blocks, view, metadata arrive as JSON strings in form bodies
+                    args[key] = json.loads(value) if value[:1] in "[{" else value
+                except ValueError:
+                    args[key] = value
+        answer = self.server.slack.answer(self.path.rsplit("/", 1)[-1], args)
+        payload = json.dumps(answer).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - quiet: the console prints its own
+        return
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    slack: "ConsoleSlack"
+
+
+class ConsoleSlack:
+    """The Web API whose far end is this terminal."""
 
     def __init__(self, *, out: TextIO) -> None:
-        super().__init__(token="xoxb-console")
         self.out = out
+        self._server = _Server(("127.0.0.1", 0), _Handler)
+        self._server.slack = self
+        threading.Thread(target=self._server.serve_forever, name="console-slack", daemon=True).start()
+        self.url = f"http://127.0.0.1:{self._server.server_address[1]}/api/"
         self.messages: dict[str, dict[str, Any]] = {}
         self.labels: dict[str, int] = {}
         self._ts = itertools.count(1)
@@ -75,12 +113,10 @@ class ConsoleSlack(WebClient):
         place = f"DM {channel}" if channel.startswith("D") else f"#{channel}"
         return f"{place} › thread of #{self.labels.get(thread_ts, '?')}" if thread_ts else place
 
-    def api_call(self, api_method: str, *, json: dict[str, Any] | None = None, params: dict[str, Any] | None = None, data: Any = None, **_: Any) -> SlackResponse:  # type: ignore[override]
-        args = {**(params or {}), **(data if isinstance(data, dict) else {}), **(json or {})}
-        answer = self._answer(api_method, args)
-        return SlackResponse(client=self, http_verb="POST", api_url=api_method, req_args={}, data=answer, headers={}, status_code=200).validate()
+    def stop(self) -> None:
+        self._server.shutdown()
 
-    def _answer(self, method: str, args: dict[str, Any]) -> dict[str, Any]:
+    def answer(self, method: str, args: dict[str, Any]) -> dict[str, Any]:
         text = blocks_to_text(args.get("blocks")) or args.get("text", "")
         if method == "auth.test":
             return {"ok": True, "user_id": BOT_USER, "bot_id": "B_HYPERCARE", "team_id": TEAM, "user": "hypercare"}
@@ -102,6 +138,10 @@ class ConsoleSlack(WebClient):
             ts = args.get("latest") or args.get("ts")
             found = [m for t, m in self.messages.items() if t == ts]
             return {"ok": True, "messages": found, "has_more": False}
+        if method == "conversations.info":
+            return {"ok": True, "channel": {"id": args.get("channel"), "name": args.get("channel"), "is_member": True}}
+        if method == "chat.getPermalink":
+            return {"ok": True, "permalink": f"console://{args.get('channel')}/{args.get('message_ts')}"}
         if method == "conversations.open":
             return {"ok": True, "channel": {"id": "D" + str(args.get("users", "")).split(",")[0]}}
         if method in ("views.open", "views.update", "views.push", "views.publish"):
@@ -198,8 +238,11 @@ class Console:
 
 def run_console(*, settings: Settings, user: str, channel: str, source: TextIO = sys.stdin, out: TextIO = sys.stdout) -> None:
     slack = ConsoleSlack(out=out)
-    console_settings = Settings(**{**settings.__dict__, "bot_token": "xoxb-console", "signing_secret": "console", "channel_post_interval": 0.0})
-    hypercare = create_hypercare(settings=console_settings, client=slack)
+    console_settings = Settings(**{
+        **settings.__dict__, "bot_token": "xoxb-console", "signing_secret": "console", "app_token": None,
+        "api_url": slack.url, "channel_post_interval": 0.0,
+    })
+    hypercare = create_hypercare(settings=console_settings)
     hypercare.start()
     out.write(f"Hypercare console — database {settings.database_url}. You are {user} in #{channel}.\n{HELP}\n")
     console = Console(hypercare=hypercare, slack=slack, user=user, channel=channel)
@@ -217,3 +260,4 @@ def run_console(*, settings: Settings, user: str, channel: str, source: TextIO =
     finally:
         hypercare.wait_idle(timeout=10)
         hypercare.stop()
+        slack.stop()
