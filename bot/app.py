@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from slack_bolt import App, BoltRequest, BoltResponse
@@ -17,7 +17,7 @@ from bot.scheduler import Scheduler
 from bot.settings import Settings
 from bot.slack_client import make_client
 from bot.workers import LaneWorker
-from models.db import make_engine, upgrade
+from models.db import WalCheckpointer, make_engine, upgrade
 from models.tables import OutboxMessage, SlackEvent
 
 
@@ -32,8 +32,10 @@ class Hypercare:
     inbox: LaneWorker[SlackEvent]
     outbox: LaneWorker[OutboxMessage]
     scheduler: Scheduler
+    checkpointer: WalCheckpointer
 
     def start(self) -> None:
+        self.checkpointer.start()
         self.inbox.start()
         self.outbox.start()
         self.scheduler.start()
@@ -42,6 +44,7 @@ class Hypercare:
         self.scheduler.stop()
         self.inbox.stop()
         self.outbox.stop()
+        self.checkpointer.stop()
 
     def wait_idle(self, *, timeout: float = 15.0) -> bool:
         """Until every stored event is handled and every outbox message delivered (tests, console)."""
@@ -75,13 +78,14 @@ def create_hypercare(
     lease = timedelta(seconds=settings.lease_seconds)
     outbox_worker: LaneWorker[OutboxMessage] = LaneWorker(
         name="outbox", engine=engine, model=OutboxMessage, handle=OutboxDelivery(engine=engine, client=client),
-        threads=settings.workers, lease=lease, pace=lambda row: pace_for(row, interval=settings.channel_post_interval),
+        threads=settings.workers, lease=lease, poll_interval=settings.poll_interval, pace=lambda row: pace_for(row, interval=settings.channel_post_interval),
     )
     inbox_worker: LaneWorker[SlackEvent] = LaneWorker(
-        name="inbox", engine=engine, model=SlackEvent, threads=settings.workers, lease=lease,
+        name="inbox", engine=engine, model=SlackEvent, threads=settings.workers, lease=lease, poll_interval=settings.poll_interval,
         handle=InboxReplay(engine=engine, app=app, on_done=outbox_worker.wake),
     )
     app.after_commit = outbox_worker.wake  # a request may have written outbox rows: deliver now
+    app.hc_settings = settings  # listeners read configuration here (handlers.directory.settings_of)
     app.use(store_then_ack(engine=engine, on_stored=inbox_worker.wake))
     app.error(_remember_error)
 
@@ -89,14 +93,23 @@ def create_hypercare(
 
     register(app)
     scheduler = Scheduler(enabled=settings.scheduler_enabled, timezone=settings.timezone)
-    hypercare = Hypercare(settings=settings, engine=engine, client=client, app=app, inbox=inbox_worker, outbox=outbox_worker, scheduler=scheduler)
+    hypercare = Hypercare(settings=settings, engine=engine, client=client, app=app, inbox=inbox_worker, outbox=outbox_worker, scheduler=scheduler, checkpointer=WalCheckpointer(engine))
     register_jobs(hypercare)
     return hypercare
 
 
 def register_jobs(hypercare: Hypercare) -> None:
     """Each feature with periodic work adds its job here (its function takes `now`)."""
-    del hypercare  # no periodic jobs yet: SLA, follow-ups and digests add theirs
+    from bot import sla
+
+    def check_sla(now: datetime) -> None:
+        if sla.run_check(engine=hypercare.engine, settings=hypercare.settings, now=now):
+            hypercare.outbox.wake()
+
+    hypercare.scheduler.every(name="sla", seconds=sla.CHECK_SECONDS, run=check_sla)
+    from bot import followups
+
+    hypercare.scheduler.every(name="followup_nudges", seconds=followups.NUDGE_JOB_SECONDS, run=followups.nudge_job(engine=hypercare.engine, client=hypercare.client, settings=hypercare.settings, on_sent=hypercare.outbox.wake))
 
 
 class TransactionalApp(App):
@@ -112,6 +125,7 @@ class TransactionalApp(App):
         super().__init__(**kwargs)
         self._engine = engine
         self.after_commit: Any = lambda: None
+        self.hc_settings: Settings | None = None
 
     def dispatch(self, req: BoltRequest) -> BoltResponse:
         if req.context.get(DB) is not None:

@@ -62,10 +62,17 @@ def _parser() -> argparse.ArgumentParser:
 def _cmd_run(args: argparse.Namespace) -> int:
     from bot.app import create_hypercare
 
+    from bot.processes import receiver_settings, start_worker_processes
+    from models.db import upgrade
+
     settings = load_settings()
     socket_mode = bool(settings.app_token)
     settings.require("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN" if socket_mode else "SLACK_SIGNING_SECRET")
-    hypercare = create_hypercare(settings=settings)
+    upgrade(settings.database_url)  # once, before any worker process opens the database
+    separate = settings.worker_processes > 0 and settings.workers > 0
+    hypercare = create_hypercare(settings=receiver_settings(settings) if separate else settings, migrate=False)
+    if separate:
+        start_worker_processes(settings, log_level=logging.getLogger().level)
     hypercare.start()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:

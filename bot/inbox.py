@@ -13,12 +13,11 @@ from datetime import timedelta
 from typing import Any
 
 from slack_bolt import App, BoltRequest, BoltResponse
-from sqlalchemy import update
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from bot import log
+from bot.inbox_writer import InboxWriter
 from models import queue
 from models.db import session_scope
 from models.tables import SlackEvent
@@ -33,38 +32,9 @@ class RetryLater(Exception):
     """A listener needs something that is not there yet (e.g. the report an edit refers to)."""
 
 
-def event_lane(body: dict[str, Any]) -> str | None:
-    event = body.get("event") or {}
-    return event.get("channel") or (event.get("item") or {}).get("channel") or event.get("user")
-
-
-def store_event(engine: Engine, body: dict[str, Any], *, retry_num: str | None = None) -> bool:
-    """Insert the event; False when it was already stored (a Slack retry or a replay)."""
-    event_id = str(body.get("event_id") or "")
-    event = body.get("event") or {}
-    row = SlackEvent(
-        event_id=event_id,
-        team_id=body.get("team_id"),
-        event_type=str(event.get("type", "")) + (f".{event['subtype']}" if event.get("subtype") else ""),
-        body=body,
-        lane=event_lane(body),
-    )
-    try:
-        with session_scope(engine) as session:
-            session.add(row)
-    except IntegrityError:
-        with session_scope(engine) as session:
-            session.execute(
-                update(SlackEvent).where(SlackEvent.event_id == event_id).values(retries_seen=SlackEvent.retries_seen + 1)
-            )
-        log.event_retry_dropped(event_id, retry_num)
-        return False
-    log.event_stored(event_id, row.event_type)
-    return True
-
-
 def store_then_ack(*, engine: Engine, on_stored: Callable[[], None]) -> Callable[..., BoltResponse]:
     """Bolt global middleware: events are stored and acknowledged here; everything else passes."""
+    writer = InboxWriter(engine)
 
     def middleware(req: BoltRequest, body: dict[str, Any], next: Callable[[], BoltResponse]) -> BoltResponse:
         if body.get("type") != "event_callback" or req.context.get(REPLAY):
@@ -72,7 +42,7 @@ def store_then_ack(*, engine: Engine, on_stored: Callable[[], None]) -> Callable
         if not body.get("event_id"):
             return BoltResponse(status=400, body="event_id missing")
         retry_num = (req.headers.get("x-slack-retry-num") or [None])[0]
-        if store_event(engine, body, retry_num=retry_num):
+        if writer.store(body, retry_num=retry_num):
             on_stored()
         return BoltResponse(status=200, body="")
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -39,6 +40,19 @@ def _env_int(name: str, default: int) -> int:
     return int(_env_float(name, float(default)))
 
 
+# SLA targets per severity: "<first response>/<resolution>", each a number and m, h, d or w.
+SLA_DEFAULTS = {"critical": "15m/4h", "high": "1h/1d", "medium": "4h/3d", "low": "1d/7d"}
+_SLA_PATTERN = re.compile(r"^\s*\d+(?:\.\d+)?\s*[mhdw]\s*/\s*\d+(?:\.\d+)?\s*[mhdw]\s*$", re.IGNORECASE)
+
+
+def _env_sla(severity: str) -> str:
+    name = f"HYPERCARE_SLA_{severity.upper()}"
+    raw = os.environ.get(name, "").strip() or SLA_DEFAULTS[severity]
+    if not _SLA_PATTERN.match(raw):
+        raise ConfigError(f"{name} must look like 15m/4h (first response / resolution; m, h, d or w), got {raw!r}")
+    return raw
+
+
 @dataclass(frozen=True)
 class Settings:
     bot_token: str | None = None
@@ -48,12 +62,21 @@ class Settings:
     database_url: str = DEFAULT_DATABASE_URL
     port: int = 3000
     workers: int = 4
+    # `hypercare run` works the queues in separate processes, so the acknowledging process never
+    # waits for the GIL behind ticket work; 0 works them on threads of the same process.
+    worker_processes: int = 1
+    poll_interval: float = 0.5
     http_threads: int = 16
     scheduler_enabled: bool = True
     timezone: str = "UTC"
     triage_users: tuple[str, ...] = ()
     triage_usergroup: str | None = None
     triage_channel: str | None = None
+    # "<first response>/<resolution>" per severity (HYPERCARE_SLA_<SEVERITY>); parsed by bot.sla.
+    sla_critical: str = SLA_DEFAULTS["critical"]
+    sla_high: str = SLA_DEFAULTS["high"]
+    sla_medium: str = SLA_DEFAULTS["medium"]
+    sla_low: str = SLA_DEFAULTS["low"]
     followup_nudge_hours: float = 4.0
     followup_max_nudges: int = 1
     channel_post_interval: float = 1.0
@@ -91,12 +114,15 @@ def load_settings(*, env_file: str | Path | None = ".env", **overrides: object) 
         database_url=os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL,
         port=_env_int("PORT", 3000),
         workers=_env_int("HYPERCARE_WORKERS", 4),
+        worker_processes=_env_int("HYPERCARE_WORKER_PROCESSES", 1),
+        poll_interval=_env_float("HYPERCARE_POLL_INTERVAL", 0.5),
         http_threads=_env_int("HYPERCARE_HTTP_THREADS", 16),
         scheduler_enabled=os.environ.get("HYPERCARE_SCHEDULER", "on").lower() not in ("off", "0", "false", "no"),
         timezone=os.environ.get("HYPERCARE_TIMEZONE", "UTC"),
         triage_users=_env_list("HYPERCARE_TRIAGE_USERS"),
         triage_usergroup=os.environ.get("HYPERCARE_TRIAGE_USERGROUP") or None,
         triage_channel=os.environ.get("HYPERCARE_TRIAGE_CHANNEL") or None,
+        sla_critical=_env_sla("critical"), sla_high=_env_sla("high"), sla_medium=_env_sla("medium"), sla_low=_env_sla("low"),
         followup_nudge_hours=_env_float("HYPERCARE_FOLLOWUP_NUDGE_HOURS", 4.0),
         followup_max_nudges=_env_int("HYPERCARE_FOLLOWUP_MAX_NUDGES", 1),
         channel_post_interval=_env_float("HYPERCARE_CHANNEL_POST_INTERVAL", 1.0),

@@ -12,8 +12,10 @@ from typing import Any, TypeVar
 
 from sqlalchemy import and_, literal, or_, select, update
 from sqlalchemy.orm import aliased
+from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from models.db import READ_ONLY
 from models.tables import OutboxMessage, SlackEvent
 from models.types import utcnow
 
@@ -23,6 +25,19 @@ Row = TypeVar("Row", SlackEvent, OutboxMessage)
 def _pk(model: type[Row], alias: Any = None) -> Any:
     source = alias if alias is not None else model
     return source.event_id if model is SlackEvent else source.id
+
+
+def _due(model: type[Row], now: datetime) -> Any:
+    return or_(
+        and_(model.status == "pending", model.next_attempt_at <= now),  # type: ignore[arg-type]
+        and_(model.status == "working", model.lease_until < now),  # type: ignore[arg-type,operator]
+    )
+
+
+def anything_due(engine: Engine, model: type[Row], *, now: datetime | None = None) -> bool:
+    """A cheap read-only look before claiming, so an idle worker never takes the write lock."""
+    with engine.connect().execution_options(**{READ_ONLY: True}) as connection:
+        return connection.execute(select(_pk(model)).where(_due(model, now or utcnow())).limit(1)).first() is not None
 
 
 def claim(
@@ -38,10 +53,7 @@ def claim(
     """Lease up to `limit` due rows, oldest first, and return them (committed by the caller)."""
     now = now or utcnow()
     pk = _pk(model)
-    due = or_(
-        and_(model.status == "pending", model.next_attempt_at <= now),  # type: ignore[arg-type]
-        and_(model.status == "working", model.lease_until < now),  # type: ignore[arg-type,operator]
-    )
+    due = _due(model, now)
     # Within a lane, only the oldest unfinished row may go: a row backing off after a 429 holds
     # back the rows behind it, so a follow-up never overtakes the card it follows.
     older = aliased(model)
