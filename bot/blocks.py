@@ -19,6 +19,9 @@ CATEGORY_LABEL = {
 }
 DETAIL_LABEL = {"steps": "steps to reproduce", "expected": "expected behaviour", "actual": "actual behaviour", "environment": "environment"}
 MAX_TEXT = 2900  # Slack allows 3,000 characters in a section's text
+CLOSED_QUIETLY = ("wont_fix", "closed", "duplicate")
+# Buttons of the card and App Home (handlers/actions.py) and the resolve modal (handlers/views.py).
+RESOLVE, REOPEN, CLOSE, RESOLVE_VIEW = "resolve_ticket", "reopen_ticket", "close_ticket", "hc_resolve"
 
 
 def safe(text: str | None, *, limit: int = MAX_TEXT) -> str:
@@ -45,7 +48,7 @@ def ticket_summary(ticket: Ticket) -> str:
 
 def ticket_card(ticket: Ticket, *, with_actions: bool = True, now: datetime | None = None) -> list[dict[str, Any]]:
     """The card the bot keeps current in the report's thread (and shows for `/hc show`)."""
-    if ticket.status in ("wont_fix", "closed", "duplicate") and with_actions:
+    if ticket.status in CLOSED_QUIETLY and with_actions:
         # A closed ticket's card shrinks to one quiet line: the thread should not stay noisy.
         why = ticket.duplicate_of and f"duplicate of {ticket.duplicate_of}" or safe(ticket.resolution, limit=200) or ticket.status
         return [{"type": "context", "block_id": "card", "elements": [{"type": "mrkdwn", "text": f"~{ticket.key}~ closed: {why}"}]}]
@@ -56,16 +59,21 @@ def ticket_card(ticket: Ticket, *, with_actions: bool = True, now: datetime | No
         f"*{CATEGORY_LABEL.get(ticket.category, ticket.category)}* · severity *{ticket.severity}* · status *{ticket.status}*"
         f" · assignee {assignee} · reporter {reporter} · age {age(ticket.created_at, now=now)}",
     ]
-    if ticket.missing:
+    if ticket.missing and ticket.status != "resolved":
         lines.append("Missing: " + ", ".join(DETAIL_LABEL.get(m, m) for m in ticket.missing))
     if len(ticket.affected_users) > 1:
         lines.append(f"{len(ticket.affected_users)} people affected")
     if ticket.duplicate_of:
         lines.append(f"Duplicate of {ticket.duplicate_of}")
+    if ticket.status == "resolved" and ticket.resolution:
+        lines.append(f"Resolved: {safe(ticket.resolution, limit=500)}")
     if ticket.permalink:
         lines.append(f"<{ticket.permalink}|View the report>")
     blocks: list[dict[str, Any]] = [{"type": "section", "block_id": "card", "text": {"type": "mrkdwn", "text": "\n".join(lines)}}]
-    if with_actions:
+    if with_actions and ticket.status == "resolved":
+        # Resolved is not closed: the one thing left to do from the card is to reopen it.
+        blocks.append({"type": "actions", "block_id": f"card_actions:{ticket.key}", "elements": [button(REOPEN, "Reopen", ticket.key)]})
+    elif with_actions:
         blocks.append({
             "type": "actions",
             "block_id": f"card_actions:{ticket.key}",
@@ -83,6 +91,7 @@ def ticket_card(ticket: Ticket, *, with_actions: bool = True, now: datetime | No
                     "options": [_option(s, s.capitalize()) for s in SEVERITIES],
                 },
                 {"type": "button", "action_id": "assign_me", "text": {"type": "plain_text", "text": "Assign to me"}, "value": ticket.key},
+                button(RESOLVE, "Resolve…", ticket.key, style="primary"),
                 {"type": "button", "action_id": "not_an_issue", "text": {"type": "plain_text", "text": "Not an issue"}, "value": ticket.key},
             ],
         })
@@ -99,3 +108,80 @@ def ephemeral(text: str, *, usage: str | None = None) -> dict[str, Any]:
     if usage:
         blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": f"Usage: `{safe(usage, limit=500)}`"}]})
     return {"response_type": "ephemeral", "text": safe(text), "blocks": blocks}
+
+
+def button(action_id: str, label: str, value: str, *, style: str | None = None) -> dict[str, Any]:
+    button: dict[str, Any] = {"type": "button", "action_id": action_id, "text": {"type": "plain_text", "text": label}, "value": value}
+    if style:
+        button["style"] = style
+    return button
+
+
+def _mention(user: str | None, *, none: str) -> str:
+    return f"<@{user}>" if user else none
+
+
+def ticket_line(ticket: Ticket, *, now: datetime | None = None) -> str:
+    """One ticket on one line, for lists, search results and the App Home."""
+    key = f"<{ticket.permalink}|{ticket.key}>" if ticket.permalink else ticket.key
+    return (
+        f"{SEVERITY_EMOJI.get(ticket.severity, '')} *{key}* {safe(ticket.title, limit=120)}\n"
+        f"{ticket.severity} · {ticket.status} · {_mention(ticket.assignee, none='unassigned')} · {age(ticket.created_at, now=now)} old"
+    )
+
+
+def ticket_list(heading: str, tickets: list[Ticket], *, total: int, now: datetime | None = None, more: str = "", empty: str = "Nothing here.") -> list[dict[str, Any]]:
+    """An ephemeral list: a heading, one section per ticket, and how many were left out."""
+    out: list[dict[str, Any]] = [{"type": "section", "text": {"type": "mrkdwn", "text": heading}}]
+    if not tickets:
+        out.append({"type": "context", "elements": [{"type": "mrkdwn", "text": empty}]})
+    out += [{"type": "section", "text": {"type": "mrkdwn", "text": ticket_line(t, now=now)}} for t in tickets]
+    if total > len(tickets):
+        out.append({"type": "context", "elements": [{"type": "mrkdwn", "text": f"…and {total - len(tickets)} more. {more}".strip()}]})
+    return out
+
+
+def ticket_detail(ticket: Ticket, *, history: list[str], now: datetime | None = None) -> list[dict[str, Any]]:
+    """`/hc show`: the card, what was reported, the latest history (lines already made safe), and
+    the card's controls."""
+    out = ticket_card(ticket, with_actions=False, now=now)
+    if ticket.description:
+        out.append({"type": "section", "text": {"type": "mrkdwn", "text": ">" + safe(ticket.description, limit=1500).replace("\n", "\n>")}})
+    if ticket.resolution and ticket.status != "resolved":
+        out.append({"type": "context", "elements": [{"type": "mrkdwn", "text": f"Resolution: {safe(ticket.resolution, limit=500)}"}]})
+    if history:
+        # The caller made each line safe (user text through safe(), actors as real mentions).
+        out.append({"type": "context", "elements": [{"type": "mrkdwn", "text": "\n".join(history)[:MAX_TEXT]}]})
+    actions = ticket_card(ticket, with_actions=True, now=now)
+    if len(actions) > 1:
+        out.append(actions[-1])
+    return out
+
+
+def error_reply(exc: Exception) -> dict[str, Any]:
+    """A refusal or bad-input answer: what was wrong, the right usage, and for a permission refusal
+    who can do it (ids from the configuration and the database, never from what was typed)."""
+    reply = ephemeral(str(exc), usage=getattr(exc, "usage", None))
+    who: tuple[str, ...] = getattr(exc, "who", ())
+    group: str | None = getattr(exc, "usergroup", None)
+    names = [f"<@{u}>" for u in who[:8]] + ([f"…and {len(who) - 8} more"] if len(who) > 8 else [])
+    if group:
+        names.append(f"members of <!subteam^{group}>")
+    if names:
+        reply["blocks"].insert(1, {"type": "context", "elements": [{"type": "mrkdwn", "text": "Who can: " + ", ".join(names)}]})
+    return reply
+
+
+def resolve_modal(ticket: Ticket, *, private_metadata: str) -> dict[str, Any]:
+    """Asks for the resolution note; submitting it resolves the ticket (handlers/views.py)."""
+    return {
+        "type": "modal", "callback_id": RESOLVE_VIEW, "private_metadata": private_metadata,
+        "title": {"type": "plain_text", "text": f"Resolve {ticket.key}"},
+        "submit": {"type": "plain_text", "text": "Resolve"}, "close": {"type": "plain_text", "text": "Cancel"},
+        "blocks": [
+            {"type": "section", "text": {"type": "mrkdwn", "text": f"*{ticket.key}* {safe(ticket.title, limit=200)}"}},
+            {"type": "input", "block_id": "note", "label": {"type": "plain_text", "text": "Resolution note"},
+             "element": {"type": "plain_text_input", "action_id": "value", "multiline": True, "max_length": 2000,
+                         "placeholder": {"type": "plain_text", "text": "What was wrong and what fixed it"}}},
+        ],
+    }

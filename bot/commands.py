@@ -9,6 +9,8 @@ from sqlmodel import Session
 
 from bot import blocks, intake
 from bot.errors import UserInputError
+from bot.permissions import TriageTeam, load_team, require_triager
+from bot.settings import Settings
 from models import queries
 from models.types import utcnow
 
@@ -25,6 +27,13 @@ class CommandInput:
     user: str
     text: str
     trigger_id: str | None = None
+    # Resolved by the Slack adapter (handlers.directory), so the domain never calls Slack:
+    settings: Settings = field(default_factory=Settings)
+    usergroup_members: frozenset[str] = frozenset()  # members of HYPERCARE_TRIAGE_USERGROUP
+    find_user: Callable[[str], str | None] | None = None  # a bare @name → user id
+
+    def team(self, session: Session) -> TriageTeam:
+        return load_team(session, team_id=self.team_id, settings=self.settings, usergroup_members=self.usergroup_members)
 
 
 @dataclass
@@ -68,9 +77,16 @@ def run(session: Session, command: CommandInput) -> Reply:
     return handler(session, command, args)
 
 
+# Subcommands only the triage team may use (bot.permissions); help lists them apart.
+TRIAGE_ONLY = {"assign", "severity", "status", "resolve", "reopen", "close", "dup", "capture", "triagers"}
+
+
 def help_reply() -> Reply:
     lines = ["*Hypercare* turns reports in this channel into tickets. Commands:"]
-    lines += [f"• `{USAGE[name]}`" for name in sorted(USAGE)]
+    lines += [f"• `{USAGE[name]}`" for name in sorted(USAGE) if name not in TRIAGE_ONLY]
+    lines.append("*For the triage team* (a reporter may also close their own ticket):")
+    lines += [f"• `{USAGE[name]}`" for name in sorted(USAGE) if name in TRIAGE_ONLY]
+    lines.append("Tickets: `HC-12`, `hc-12` or `12`. People: `@name` or `me`.")
     text = "\n".join(lines)
     return Reply(text=text, blocks=[{"type": "section", "text": {"type": "mrkdwn", "text": text}}])
 
@@ -99,8 +115,21 @@ def _capture(session: Session, command: CommandInput, args: list[str]) -> Reply:
     if len(args) != 1 or args[0].lower() not in modes:
         current = queries.channel_setting(session, team_id=command.team_id, channel=command.channel).capture
         raise UserInputError(f"Capture in this channel is `{current}`. Say which mode you want.", usage=USAGE["capture"])
+    require_triager(command.team(session), user=command.user, action="change how this channel is captured")
     mode = args[0].lower()
     setting = queries.channel_setting(session, team_id=command.team_id, channel=command.channel)
     setting.capture, setting.updated_by, setting.updated_at = mode, command.user, utcnow()
     session.add(setting)
     return Reply(text=f"Capture is now `{mode}` in <#{command.channel}>. {modes[mode]}")
+
+
+def _import_subcommand_modules() -> None:
+    """Every `bot/commands_*.py` registers its subcommands with @subcommand when imported."""
+    import importlib
+    from pathlib import Path
+
+    for path in sorted(Path(__file__).parent.glob("commands_*.py")):
+        importlib.import_module(f"bot.{path.stem}")
+
+
+_import_subcommand_modules()

@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlmodel import Session
 
-from bot import blocks, linking, outbox
+from bot import blocks, followups, linking, outbox
 from bot.tickets import NewTicket, create_ticket, record
 from bot.triage import Triage, details_needed, mask_pii, slack_to_text, triage
 from models import queries
@@ -56,6 +56,7 @@ def file_text(session: Session, *, team_id: str, channel: str, user: str, text: 
     result = triage(text=text)
     ticket = create_ticket(session, _new_ticket(team_id=team_id, result=result, reporter=user, source="command", actor=user, channel=channel))
     post_channel_card(session, ticket=ticket, filed_by=user)
+    followups.ask(session, ticket=ticket)
     return ticket
 
 
@@ -120,6 +121,7 @@ def file_report(
     )
     ticket = create_ticket(session, new)
     acknowledge(session, ticket=ticket)
+    followups.ask(session, ticket=ticket)
     return Filed(ticket=ticket, created=True)
 
 
@@ -159,6 +161,7 @@ def file_form(session: Session, *, form: Form) -> Ticket:
         acknowledge(session, ticket=ticket)
     else:
         post_channel_card(session, ticket=ticket, filed_by=form.user)
+    followups.ask(session, ticket=ticket)
     return ticket
 
 

@@ -66,6 +66,8 @@ def scopes_for(methods: set[str]) -> list[str]:
 METHODS_USED = {
     "chat.postMessage", "chat.postEphemeral", "chat.update", "chat.getPermalink", "reactions.add",
     "conversations.history", "conversations.replies", "conversations.info", "views.open",
+    "views.publish", "usergroups.users.list", "users.list",  # App Home; the triage user group; bare @name
+    "users.info",  # the reporter's timezone, for follow-up reminders in working hours
 }
 
 MANIFEST: dict[str, Any] = {

@@ -12,6 +12,7 @@ from typing import Any
 
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 from sqlalchemy import text
+from waitress import wasyncore
 from waitress.server import create_server
 
 from bot import log
@@ -72,7 +73,12 @@ class HttpServer:
         return self
 
     def stop(self) -> None:
-        self._server.close()  # closes the listening socket and the loop's wake-up trigger
-        if self._thread is not None:
+        server = self._server
+        if self._thread is None:
+            server.close()
+        else:
+            # Close the sockets from inside the server's own loop (via its trigger): closing them
+            # from here would pull them out from under a select() that is still running.
+            server.trigger.pull_trigger(lambda: wasyncore.close_all(server._map))  # type: ignore[union-attr]
             self._thread.join(timeout=5)
-        self._server.task_dispatcher.shutdown(timeout=5)  # type: ignore[union-attr]
+        server.task_dispatcher.shutdown(timeout=5)  # type: ignore[union-attr]

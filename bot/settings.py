@@ -79,6 +79,10 @@ class Settings:
     sla_low: str = SLA_DEFAULTS["low"]
     followup_nudge_hours: float = 4.0
     followup_max_nudges: int = 1
+    # Stand-up digests: one missed while the bot was down is posted late if at most this many minutes
+    # late (else skipped); the opened-vs-resolved chart needs files:write and files allowed.
+    digest_grace_minutes: float = 120.0
+    digest_chart: bool = True
     channel_post_interval: float = 1.0
     # How long a worker may hold a queued row before another process may take it over: the
     # longest a crash can delay a stored event or an outbox message.
@@ -125,6 +129,8 @@ def load_settings(*, env_file: str | Path | None = ".env", **overrides: object) 
         sla_critical=_env_sla("critical"), sla_high=_env_sla("high"), sla_medium=_env_sla("medium"), sla_low=_env_sla("low"),
         followup_nudge_hours=_env_float("HYPERCARE_FOLLOWUP_NUDGE_HOURS", 4.0),
         followup_max_nudges=_env_int("HYPERCARE_FOLLOWUP_MAX_NUDGES", 1),
+        digest_grace_minutes=_env_float("HYPERCARE_DIGEST_GRACE_MINUTES", 120.0),
+        digest_chart=os.environ.get("HYPERCARE_DIGEST_CHART", "on").lower() not in ("off", "0", "false", "no"),
         channel_post_interval=_env_float("HYPERCARE_CHANNEL_POST_INTERVAL", 1.0),
         lease_seconds=_env_float("HYPERCARE_LEASE_SECONDS", 60.0),
     )

@@ -4,8 +4,9 @@ from __future__ import annotations
 from slack_bolt import App
 
 from handlers import actions, commands, events, messages, shortcuts, views
+from handlers import followups
 
 
 def register(app: App) -> None:
-    for module in (messages, events, commands, actions, views, shortcuts):
+    for module in (messages, events, commands, actions, views, shortcuts, followups):
         module.register(app)

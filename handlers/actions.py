@@ -1,24 +1,91 @@
-"""Block actions: ticket-card controls, the duplicate split button, capture confirmations."""
+"""Block actions: ticket-card and App Home controls, the duplicate split button, capture confirmations."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from slack_bolt import Ack, App, Respond
 from slack_sdk.web import WebClient
+from sqlmodel import Session
 
-from bot import blocks, intake, linking, ticket_actions
+from bot import blocks, home, intake, linking, ticket_actions
 from bot.errors import UserInputError
+from bot.permissions import TriageTeam, load_team, require_triager, require_triager_or_reporter
 from bot.tickets import get_ticket
 from handlers.context import db, team_of
+from handlers.directory import directory_of, settings_of
 from handlers.messages import fetch_message, report_from_message, with_permalink
+from models.tables import Ticket
+from models.types import utcnow
+
+# What a card/App Home control does: (session, ticket, the clicking user, the action payload).
+Change = Callable[[Session, Ticket, str, dict[str, Any]], Any]
 
 
 def register(app: App) -> None:
-    app.action("set_category")(on_set_category)
-    app.action("set_severity")(on_set_severity)
-    app.action("assign_me")(on_assign_me)
-    app.action("not_an_issue")(on_not_an_issue)
+    directory = directory_of(app)
+    settings = settings_of(app)
+
+    def team(session: Session, body: dict[str, Any]) -> TriageTeam:
+        return load_team(session, team_id=team_of(body), settings=settings, usergroup_members=directory.usergroup_members())
+
+    def card_change(action: str, apply: Change, *, reporter_may: bool = False) -> Callable[..., None]:
+        def listener(ack: Ack, body: dict[str, Any], context: Any, respond: Respond) -> None:
+            ack()
+            session = db(context)
+            user = body["user"]["id"]
+            try:
+                ticket = get_ticket(session, team_id=team_of(body), key=_card_key(body))
+                if reporter_may:
+                    require_triager_or_reporter(team(session, body), user=user, ticket=ticket, action=action)
+                else:
+                    require_triager(team(session, body), user=user, action=action)
+                apply(session, ticket, user, body)
+            except UserInputError as exc:
+                session.rollback()  # a refusal changes nothing
+                _tell(session, body, respond, exc, refresh=refresh_home)
+                return
+            refresh_home(session, body, notice=None)
+
+        return listener
+
+    def refresh_home(session: Session, body: dict[str, Any], *, notice: str | None) -> None:
+        """A click in the App Home: publish it again, so it shows the change (or the refusal)."""
+        if not _from_home(body):
+            return
+        user = body["user"]["id"]
+        view = home.home_view(
+            session, team_id=team_of(body), user=user, is_triager=team(session, body).includes(user),
+            settings=settings, now=utcnow(), notice=notice,
+        )
+        home.publish(session, team_id=team_of(body), user=user, view=view)
+
+    def on_resolve(ack: Ack, body: dict[str, Any], context: Any, client: WebClient, respond: Respond) -> None:
+        """The card's Resolve…: ask for the note in a modal (resolved on submission, handlers/views.py)."""
+        ack()
+        session = db(context)
+        try:
+            ticket = get_ticket(session, team_id=team_of(body), key=_card_key(body))
+            require_triager(team(session, body), user=body["user"]["id"], action="resolve tickets")
+            if ticket.status in ticket_actions.CLOSED:
+                raise UserInputError(f"{ticket.key} is already {ticket.status.replace('_', ' ')}.")
+        except UserInputError as exc:
+            session.rollback()
+            _tell(session, body, respond, exc, refresh=refresh_home)
+            return
+        meta = json.dumps({"key": ticket.key, "home": _from_home(body)})
+        # A modal must open within 3 s of the click, so this is a direct call, not the outbox.
+        client.views_open(trigger_id=body["trigger_id"], view=blocks.resolve_modal(ticket, private_metadata=meta))
+
+    app.action("set_category")(card_change("change the category", lambda s, t, u, b: ticket_actions.set_category(s, t, actor=u, category=_selected(b))))
+    app.action("set_severity")(card_change("change severity", lambda s, t, u, b: ticket_actions.set_severity(s, t, actor=u, severity=_selected(b))))
+    app.action("assign_me")(card_change("assign tickets", lambda s, t, u, b: ticket_actions.assign(s, t, actor=u, assignee=u)))
+    # The reporter may close their own report: "Not an issue" on the card, "Close" in the App Home.
+    app.action("not_an_issue")(card_change("close it as not an issue", lambda s, t, u, b: ticket_actions.not_an_issue(s, t, actor=u), reporter_may=True))
+    app.action(blocks.CLOSE)(card_change("close it", lambda s, t, u, b: ticket_actions.close(s, t, actor=u), reporter_may=True))
+    app.action(blocks.REOPEN)(card_change("reopen tickets", lambda s, t, u, b: ticket_actions.reopen(s, t, actor=u)))
+    app.action(blocks.RESOLVE)(on_resolve)
     app.action(linking.SPLIT_ACTION)(on_not_a_duplicate)
     app.action(intake.CONFIRM_FILE)(on_confirm_file)
     app.action(intake.CONFIRM_SKIP)(on_confirm_skip)
@@ -35,31 +102,16 @@ def _selected(body: dict[str, Any]) -> str:
     return str((body["actions"][0].get("selected_option") or {}).get("value", ""))
 
 
-def _card_change(ack: Ack, body: dict[str, Any], context: Any, respond: Respond, apply: Any) -> None:
-    ack()
-    session = db(context)
-    try:
-        ticket = get_ticket(session, team_id=team_of(body), key=_card_key(body))
-        apply(session, ticket, body["user"]["id"])
-    except UserInputError as exc:
-        session.rollback()
-        respond(**blocks.ephemeral(str(exc)), replace_original=False)
+def _from_home(body: dict[str, Any]) -> bool:
+    return (body.get("container") or {}).get("type") == "view" and (body.get("view") or {}).get("type") == "home"
 
 
-def on_set_category(ack: Ack, body: dict[str, Any], context: Any, respond: Respond) -> None:
-    _card_change(ack, body, context, respond, lambda s, t, u: ticket_actions.set_category(s, t, actor=u, category=_selected(body)))
-
-
-def on_set_severity(ack: Ack, body: dict[str, Any], context: Any, respond: Respond) -> None:
-    _card_change(ack, body, context, respond, lambda s, t, u: ticket_actions.set_severity(s, t, actor=u, severity=_selected(body)))
-
-
-def on_assign_me(ack: Ack, body: dict[str, Any], context: Any, respond: Respond) -> None:
-    _card_change(ack, body, context, respond, lambda s, t, u: ticket_actions.assign(s, t, actor=u, assignee=u))
-
-
-def on_not_an_issue(ack: Ack, body: dict[str, Any], context: Any, respond: Respond) -> None:
-    _card_change(ack, body, context, respond, lambda s, t, u: ticket_actions.not_an_issue(s, t, actor=u))
+def _tell(session: Session, body: dict[str, Any], respond: Respond, exc: UserInputError, *, refresh: Any) -> None:
+    """Say what went wrong where the click happened: ephemerally, or at the top of the App Home."""
+    if _from_home(body):
+        refresh(session, body, notice=str(exc))  # committed by the request's transaction
+    elif body.get("response_url"):
+        respond(**blocks.error_reply(exc), replace_original=False)
 
 
 def on_not_a_duplicate(ack: Ack, body: dict[str, Any], context: Any, client: WebClient, respond: Respond) -> None:

@@ -10,6 +10,7 @@ from bot import blocks
 from bot.commands import CommandInput, run
 from bot.errors import UserInputError
 from handlers.context import db
+from handlers.directory import directory_of, settings_of
 from handlers.membership import Membership
 
 # Subcommands that post into the channel they were typed in need the bot to be a member there.
@@ -18,12 +19,15 @@ POSTS_IN_CHANNEL = frozenset({"new", "capture"})
 
 def register(app: App) -> None:
     membership = Membership(app.client)
+    directory = directory_of(app)
+    settings = settings_of(app)
 
     def on_hc(ack: Ack, command: dict[str, Any], context: Any, client: WebClient) -> None:
         session = db(context)
         request = CommandInput(
             team_id=command.get("team_id", ""), channel=command.get("channel_id", ""), user=command.get("user_id", ""),
             text=command.get("text", ""), trigger_id=command.get("trigger_id"),
+            settings=settings, usergroup_members=directory.usergroup_members(), find_user=directory.find_user,
         )
         try:
             if request.text.strip().split(" ", 1)[0].lower() in POSTS_IN_CHANNEL:
@@ -31,7 +35,7 @@ def register(app: App) -> None:
             reply = run(session, request)
         except UserInputError as exc:
             session.rollback()  # nothing a refused command started may stick
-            ack(**blocks.ephemeral(str(exc), usage=exc.usage))
+            ack(**blocks.error_reply(exc))
             return
         if reply.open_view is not None and request.trigger_id:
             # A modal must open within 3 s of the trigger, so this is a direct call, not the outbox.

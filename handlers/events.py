@@ -1,4 +1,4 @@
-"""Other Events API events: the :ticket: reaction."""
+"""Other Events API events: the :ticket: reaction, and opening the App Home."""
 from __future__ import annotations
 
 from typing import Any
@@ -6,13 +6,30 @@ from typing import Any
 from slack_bolt import App
 from slack_sdk.web import WebClient
 
-from bot import intake
+from bot import home, intake
+from bot.permissions import load_team
 from handlers.context import db, team_of
+from handlers.directory import directory_of, settings_of
 from handlers.messages import fetch_message, report_from_message, with_permalink
+from models.types import utcnow
 
 
 def register(app: App) -> None:
     app.event("reaction_added")(on_reaction_added)
+    directory = directory_of(app)
+    settings = settings_of(app)
+
+    def on_app_home_opened(event: dict[str, Any], body: dict[str, Any], context: Any) -> None:
+        """The Home tab shows the person's reports, and the queue to the triage team."""
+        if event.get("tab", "home") != "home" or not event.get("user"):
+            return  # the Messages tab: nothing to publish
+        session = db(context)
+        user, team_id = event["user"], team_of(body)
+        team = load_team(session, team_id=team_id, settings=settings, usergroup_members=directory.usergroup_members())
+        view = home.home_view(session, team_id=team_id, user=user, is_triager=team.includes(user), settings=settings, now=utcnow())
+        home.publish(session, team_id=team_id, user=user, view=view)
+
+    app.event("app_home_opened")(on_app_home_opened)
 
 
 def on_reaction_added(event: dict[str, Any], body: dict[str, Any], context: Any, client: WebClient) -> None:

@@ -7,7 +7,7 @@ from slack_bolt import App
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web import WebClient
 
-from bot import intake
+from bot import followups, intake
 from handlers.context import db, team_of
 
 IGNORED_SUBTYPES = frozenset({
@@ -42,7 +42,9 @@ def on_message(event: dict[str, Any], body: dict[str, Any], context: Any, client
         return
     report = report_from_message(event, team_id=team_id)
     if report.thread_ts and report.thread_ts != report.ts:
-        intake.add_comment(session, report=report)
+        ticket = intake.add_comment(session, report=report)  # kept in the history whatever it says
+        if ticket is not None:  # then read as an answer to the bot's or the team's questions
+            followups.on_reply(session, ticket=ticket, user=report.user, text=report.text, ts=report.ts)
         return
     intake.on_channel_message(session, report=with_permalink(client, report))
 

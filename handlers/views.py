@@ -1,4 +1,4 @@
-"""Modal submissions: the new-ticket form."""
+"""Modal submissions: the new-ticket form, and the resolution note of the card's Resolve…."""
 from __future__ import annotations
 
 import json
@@ -7,13 +7,41 @@ from typing import Any
 from slack_bolt import Ack, App
 from slack_sdk.web import WebClient
 
-from bot import intake
+from bot import blocks, home, intake, ticket_actions
+from bot.errors import UserInputError
 from bot.modals import NEW_TICKET, submitted_values, validate_new_ticket
+from bot.permissions import load_team, require_triager
+from bot.tickets import get_ticket
 from handlers.context import db, team_of
+from handlers.directory import directory_of, settings_of
+from models.types import utcnow
 
 
 def register(app: App) -> None:
     app.view(NEW_TICKET)(on_new_ticket)
+    directory = directory_of(app)
+    settings = settings_of(app)
+
+    def on_resolve(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: Any) -> None:
+        """Resolve with the note; problems are shown in the modal, next to the note, and change nothing."""
+        session = db(context)
+        meta = json.loads(view.get("private_metadata") or "{}")
+        user, team_id = body["user"]["id"], team_of(body)
+        team = load_team(session, team_id=team_id, settings=settings, usergroup_members=directory.usergroup_members())
+        try:
+            require_triager(team, user=user, action="resolve tickets")
+            ticket = get_ticket(session, team_id=team_id, key=str(meta.get("key", "")))
+            ticket_actions.resolve(session, ticket, actor=user, note=submitted_values(view).get("note") or "")
+        except UserInputError as exc:
+            session.rollback()
+            ack(response_action="errors", errors={"note": blocks.safe(str(exc), limit=200)})
+            return
+        if meta.get("home"):  # resolved from the App Home: show it gone from the queue
+            view_ = home.home_view(session, team_id=team_id, user=user, is_triager=team.includes(user), settings=settings, now=utcnow())
+            home.publish(session, team_id=team_id, user=user, view=view_)
+        ack()
+
+    app.view(blocks.RESOLVE_VIEW)(on_resolve)
 
 
 def on_new_ticket(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: Any, client: WebClient) -> None:

@@ -1,0 +1,257 @@
+"""Train the triage model file bot/triage/category_model.json.gz and print cross-validated figures.
+
+    python bench/train_triage_model.py [--data ../shared/data] [--out bot/triage/category_model.json.gz]
+
+Needs scikit-learn + numpy (the `bench` extra); the package itself scores the exported weights
+with the standard library only. Deterministic: fixed fold seeds, lbfgs solver, sorted JSON, gzip
+mtime 0.
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import datetime as dt
+import gzip
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import sklearn
+from sklearn.feature_extraction import DictVectorizer
+from sklearn.feature_extraction.text import CountVectorizer
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import f1_score, precision_recall_fscore_support
+from sklearn.model_selection import StratifiedKFold
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bot.triage import ANALYSE_CHARS, prepare_input  # noqa: E402
+from bot.triage.extract import detail_features  # noqa: E402
+from bot.triage.model import category_features  # noqa: E402
+
+DEFAULT_DATA = ROOT.parent / "shared" / "data"
+DEFAULT_OUT = ROOT / "bot" / "triage" / "category_model.json.gz"
+ISSUES = "issue_reports_labelled.csv"
+DETAILS = "bug_reports_ob_eb_s2r.csv"
+SEED = 0
+FOLDS = 5
+# Hyperparameters: picked by 5-fold CV on issue_reports_labelled.csv only (a small grid over C,
+# smoothing, n-gram range, min_df); nothing was tuned on any other data.
+CAT_PARAMS = {"model": "NB-weighted logistic regression (NBSVM-style), one-vs-rest",
+              "features": "binary word unigrams + suffix-stemmed word bigrams of title+body (first 1500 "
+                          "chars of the prepared text, code and HTML comments kept) + title-only "
+                          "unigrams+bigrams",
+              "C": 0.1, "nb_alpha": 1.0, "min_df": 2, "solver": "lbfgs", "max_iter": 3000,
+              "weight_round": 4}
+DETAIL_PARAMS = {"model": "logistic regression over extract.py cue features (binary)",
+                 "C": 0.3, "solver": "lbfgs", "max_iter": 3000}
+
+
+def read_csv(path: Path) -> list[dict[str, str]]:
+    csv.field_size_limit(sys.maxsize)
+    with path.open(newline="", encoding="utf-8") as fh:
+        return list(csv.DictReader(fh))
+
+
+# ------------------------------------------------------------------------------- category model
+
+def _identity(doc: list[str]) -> list[str]:
+    return doc
+
+
+def train_category(docs: list[list[str]], labels: list[str]) -> dict[str, Any]:
+    """NB-weighted one-vs-rest logistic regression; returns the exported `category` block."""
+    y = np.asarray(labels)
+    classes = sorted(set(labels))
+    cv = CountVectorizer(analyzer=_identity, binary=True, min_df=CAT_PARAMS["min_df"])
+    X = cv.fit_transform(docs).tocsr()
+    vocab = cv.get_feature_names_out()
+    W = np.zeros((len(vocab), len(classes)))
+    bias = []
+    a = CAT_PARAMS["nb_alpha"]
+    for k, c in enumerate(classes):
+        pos = y == c
+        p = a + np.asarray(X[pos].sum(0)).ravel()
+        q = a + np.asarray(X[~pos].sum(0)).ravel()
+        r = np.log((p / p.sum()) / (q / q.sum()))
+        clf = LogisticRegression(C=CAT_PARAMS["C"], max_iter=CAT_PARAMS["max_iter"])
+        clf.fit(X.multiply(r).tocsr(), pos)
+        W[:, k] = clf.coef_.ravel() * r             # fold the NB ratio into the weight
+        bias.append(round(float(clf.intercept_[0]), 6))
+    nd = CAT_PARAMS["weight_round"]
+    W = np.round(W, nd)
+    keep = np.abs(W).max(1) >= 10 ** -nd
+    weights = {str(f): [float(v) for v in W[i]] for i, f in enumerate(vocab) if keep[i]}
+    return {"classes": classes, "bias": bias, "weights": weights}
+
+
+def predict_category(block: dict[str, Any], docs: list[list[str]]) -> list[str]:
+    out = []
+    for doc in docs:
+        s = list(block["bias"])
+        for f in set(doc):
+            w = block["weights"].get(f)
+            if w:
+                s = [a + b for a, b in zip(s, w)]
+        out.append(block["classes"][int(np.argmax(s))])
+    return out
+
+
+def prepared(text: str, title: str) -> tuple[str, str | None]:
+    """The text triage() analyses (markup stripped, PII masked, cut to ANALYSE_CHARS)."""
+    body, head = prepare_input(text=text, title=title)
+    return body[:ANALYSE_CHARS], head
+
+
+def category_docs(rows: list[dict[str, str]]) -> list[list[str]]:
+    out = []
+    for r in rows:
+        body, head = prepared(r["body"], r["title"])
+        out.append(sorted(category_features(head, body)))
+    return out
+
+
+def cv_category(rows: list[dict[str, str]], docs: list[list[str]] | None = None) -> dict[str, Any]:
+    """Held-out macro-F1: 5-fold stratified (seed 0) and leave-one-repository-out."""
+    docs = docs or category_docs(rows)
+    y = np.asarray([r["label"] for r in rows])
+    pred = np.empty(len(y), dtype=object)
+    for tr, te in StratifiedKFold(FOLDS, shuffle=True, random_state=SEED).split(docs, y):
+        block = train_category([docs[i] for i in tr], list(y[tr]))
+        pred[te] = predict_category(block, [docs[i] for i in te])
+    repos = np.asarray([r["repo"] for r in rows])
+    pred_repo = np.empty(len(y), dtype=object)
+    for repo in sorted(set(repos)):
+        te = np.where(repos == repo)[0]
+        tr = np.where(repos != repo)[0]
+        block = train_category([docs[i] for i in tr], list(y[tr]))
+        pred_repo[te] = predict_category(block, [docs[i] for i in te])
+    per_repo = {repo: float(f1_score(y[repos == repo], pred[repos == repo], average="macro"))
+                for repo in sorted(set(repos))}
+    return {"stratified_5fold_macro_f1": float(f1_score(y, pred, average="macro")),
+            "stratified_5fold_mean_per_repo_macro_f1": float(np.mean(list(per_repo.values()))),
+            "leave_one_repo_out_macro_f1": float(f1_score(y, pred_repo, average="macro"))}
+
+
+# ------------------------------------------------------------------------------- detail models
+
+def detail_docs(rows: list[dict[str, str]]) -> list[dict[str, float]]:
+    out = []
+    for r in rows:
+        body, head = prepared(r["description"], r["title"])
+        out.append(detail_features(body, title=head))
+    return out
+
+
+def train_detail(feats: list[dict[str, float]], y: np.ndarray) -> dict[str, float]:
+    dv = DictVectorizer()
+    X = dv.fit_transform(feats)
+    clf = LogisticRegression(C=DETAIL_PARAMS["C"], max_iter=DETAIL_PARAMS["max_iter"]).fit(X, y)
+    out = {str(f): round(float(w), 5) for f, w in zip(dv.get_feature_names_out(), clf.coef_.ravel())}
+    out["__bias__"] = round(float(clf.intercept_[0]), 5)
+    return out
+
+
+def train_details(rows: list[dict[str, str]], feats: list[dict[str, float]] | None = None) -> dict[str, Any]:
+    feats = feats or detail_docs(rows)
+    return {"eb": train_detail(feats, np.asarray([int(r["has_eb"]) for r in rows])),
+            "s2r": train_detail(feats, np.asarray([int(r["has_s2r"]) for r in rows]))}
+
+
+def _prob(w: dict[str, float], f: dict[str, float]) -> float:
+    z = w.get("__bias__", 0.0) + sum(w.get(k, 0.0) * v for k, v in f.items())
+    return 1.0 / (1.0 + np.exp(-z))
+
+
+def cv_details(rows: list[dict[str, str]], feats: list[dict[str, float]] | None = None) -> dict[str, Any]:
+    """Held-out P/R/F1 for detecting *missing* EB / S2R from the presence models alone."""
+    feats = feats or detail_docs(rows)
+    out: dict[str, Any] = {}
+    for key, col in (("eb", "has_eb"), ("s2r", "has_s2r")):
+        y = np.asarray([int(r[col]) for r in rows])
+        p = np.zeros(len(y))
+        for tr, te in StratifiedKFold(FOLDS, shuffle=True, random_state=SEED).split(feats, y):
+            w = train_detail([feats[i] for i in tr], y[tr])
+            p[te] = [_prob(w, feats[i]) for i in te]
+        pr, rc, f1, _ = precision_recall_fscore_support(y == 0, p < 0.5, average="binary")
+        out[f"missing_{key}"] = {"precision": float(pr), "recall": float(rc), "f1": float(f1)}
+    return out
+
+
+# ------------------------------------------------------------------------------- main
+
+def data_commits(data_dir: Path) -> dict[str, str]:
+    readme = (data_dir / "README.md").read_text(encoding="utf-8") if (data_dir / "README.md").exists() else ""
+    import re
+    commits = re.findall(r"commit ([0-9a-f]{7,40})", readme)
+    return {ISSUES: commits[0] if commits else "unknown", DETAILS: commits[1] if len(commits) > 1 else "unknown"}
+
+
+def build(data_dir: Path, *, with_cv: bool = True) -> tuple[dict[str, Any], dict[str, Any]]:
+    issues = read_csv(data_dir / ISSUES)
+    reports = read_csv(data_dir / DETAILS)
+    docs = category_docs(issues)
+    feats = detail_docs(reports)
+    figures: dict[str, Any] = {}
+    if with_cv:
+        figures["category_heldout"] = cv_category(issues, docs)
+        figures["details_heldout"] = cv_details(reports, feats)
+    commits = data_commits(data_dir)
+    model = {
+        "format": 1,
+        "category": train_category(docs, [r["label"] for r in issues]),
+        "details": train_details(reports, feats),
+        "provenance": {
+            "category_data": f"{ISSUES}: NLBSE'24 issue report classification, nlbse2024/issue-report-"
+                             f"classification data/issues_train.csv @ {commits[ISSUES]} ({len(issues)} rows)",
+            "details_data": f"{DETAILS}: Chaparro et al. ESEC/FSE 2017, ojcchar/bug_report_completion "
+                            f"code/bug_report_patterns @ {commits[DETAILS]} ({len(reports)} rows)",
+            "script": "bench/train_triage_model.py",
+            "label_mapping": {"bug": "bug (then split by keyword rules)", "feature": "feature_request",
+                              "question": "question"},
+            "libraries": f"scikit-learn {sklearn.__version__}, numpy {np.__version__}, python "
+                         f"{sys.version.split()[0]}",
+            "trained_on": dt.date.today().isoformat(),
+            "category_params": CAT_PARAMS, "detail_params": DETAIL_PARAMS,
+            "cv_seed": SEED, "cv_folds": FOLDS,
+            "heldout_figures": figures,
+        },
+    }
+    return model, figures
+
+
+def write_model(model: dict[str, Any], out: Path) -> int:
+    raw = json.dumps(model, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    with open(out, "wb") as fh, gzip.GzipFile(filename="", mode="wb", fileobj=fh, mtime=0, compresslevel=9) as gz:
+        gz.write(raw)
+    return out.stat().st_size
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--data", type=Path, default=DEFAULT_DATA)
+    ap.add_argument("--out", type=Path, default=DEFAULT_OUT)
+    ap.add_argument("--no-cv", action="store_true", help="skip the cross-validation figures")
+    args = ap.parse_args(argv)
+    model, figures = build(args.data, with_cv=not args.no_cv)
+    size = write_model(model, args.out)
+    cat = figures.get("category_heldout")
+    if cat:
+        print("category (bug/feature/question), model alone, HELD-OUT:")
+        print(f"  5-fold stratified macro-F1           {cat['stratified_5fold_macro_f1']:.3f}")
+        print(f"  5-fold, mean of per-repo macro-F1    {cat['stratified_5fold_mean_per_repo_macro_f1']:.3f}")
+        print(f"  leave-one-repository-out macro-F1    {cat['leave_one_repo_out_macro_f1']:.3f}")
+    det = figures.get("details_heldout")
+    if det:
+        print("missing-detail presence models, 5-fold stratified, HELD-OUT:")
+        for key, m in det.items():
+            print(f"  {key:12s} P {m['precision']:.3f}  R {m['recall']:.3f}  F1 {m['f1']:.3f}")
+    print(f"wrote {args.out} ({size:,} bytes, {len(model['category']['weights']):,} category features)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

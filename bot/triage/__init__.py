@@ -1,0 +1,114 @@
+"""Triage for Hypercare: turn a war-room message (or an issue body) into a ticket draft.
+
+Pure functions, standard library only at runtime: no Slack, Bolt or database imports.
+
+    >>> t = triage(text="Login fails with 502 since the deploy")
+    >>> t.is_report, t.category, t.severity
+    (True, 'bug', 'high')
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from bot.triage.category import CATEGORIES, choose_category
+from bot.triage.chatter import is_chatter
+from bot.triage.extract import DETAILS, analyse, extract_fields
+from bot.triage.model import detail_weights
+from bot.triage.severity import BUG_LIKE, SEVERITIES, severity_for
+from bot.triage.text import collapse_ws, mask_pii, neutralize_mentions, slack_to_text, strip_html_comments
+
+__all__ = [
+    "CATEGORIES", "SEVERITIES", "DETAILS", "Triage", "triage", "slack_to_text", "mask_pii",
+    "neutralize_mentions", "severity_for", "make_title", "prepare_input", "details_needed", "BUG_LIKE",
+]
+
+TITLE_MAX = 120
+ANALYSE_CHARS = 8000         # long issue bodies: details are looked for in the first 8k chars
+
+
+@dataclass(frozen=True)
+class Triage:
+    is_report: bool
+    category: str
+    severity: str
+    title: str
+    description: str
+    fields: dict[str, str | None] = field(default_factory=lambda: dict.fromkeys(DETAILS))
+    missing: list[str] = field(default_factory=list)
+    reasons: list[str] = field(default_factory=list)
+
+
+_USER_ID = re.compile(r"<@[UW][A-Z0-9]+>")
+_MD_LINE = re.compile(r"^\s*(?:#{1,6}\s+|>\s*|[-*•]\s+|\d{1,2}[.)]\s+)")
+_MD_INLINE = re.compile(r"(\*\*|__|`+)")
+_SKIP_LINE = re.compile(r"^\W*$|^```|^<!--|^(?:hi|hey|hello|hi all|hi team|hey team|hello team|"
+                        r"good (?:morning|afternoon|evening)(?: \w+)?)\W*$", re.I)
+
+
+def _cut(text: str, limit: int = TITLE_MAX) -> str:
+    if len(text) <= limit:
+        return text
+    cut = text.rfind(" ", 0, limit)
+    if cut < limit // 2:
+        cut = limit - 1
+    return text[:cut].rstrip(" ,;:-—–(") + "…"
+
+
+def make_title(text: str, *, title: str | None = None) -> str:
+    """One clean line: the given title, else the first meaningful sentence; no markup, no ids, no PII."""
+    source = title if title and title.strip() else None
+    if source is None:
+        for line in strip_html_comments(text).splitlines():
+            if _SKIP_LINE.match(line.strip()) or not _USER_ID.sub("", line).strip(" :,"):
+                continue
+            source = line
+            break
+        source = source or text
+    plain = mask_pii(slack_to_text(source))
+    plain = _USER_ID.sub(" ", plain)
+    plain = _MD_INLINE.sub("", _MD_LINE.sub("", plain))
+    plain = collapse_ws(plain).strip(" :,-—–")
+    if not title:
+        m = re.search(r"(?<=[.!?])\s+(?=[A-Z])", plain)     # first sentence of a chat message
+        if m and m.start() >= 15:
+            plain = plain[: m.start()]
+    return _cut(plain) or "Untitled report"
+
+
+def prepare_input(*, text: str, title: str | None = None) -> tuple[str, str | None]:
+    """(description, title) as triage analyses them: Slack markup to text, PII masked.
+    bench/train_triage_model.py trains on exactly this, so training and runtime see the same text."""
+    description = mask_pii(slack_to_text(text or "")).strip()
+    return description, (mask_pii(slack_to_text(title)) if title else None)
+
+
+def triage(*, text: str, title: str | None = None, affected_count: int = 1) -> Triage:
+    """Triage one report. `title` is for GitHub-style input (title + body); chat passes text only."""
+    text = text or ""
+    description, masked_title = prepare_input(text=text, title=title)
+    plain_title = make_title(text, title=title)
+    chatter = title is None and is_chatter(description)
+    if chatter:
+        return Triage(is_report=False, category="question", severity="low", title=plain_title,
+                      description=description, fields=dict.fromkeys(DETAILS), missing=[],
+                      reasons=["not a report: chatter (acknowledgement, greeting, emoji or social talk)"])
+
+    body = description[:ANALYSE_CHARS]
+    category, reasons = choose_category(text=body, title=masked_title)
+    an = analyse(body, title=masked_title)
+    fields = extract_fields(body, title=masked_title, weights=detail_weights(), analysis=an)
+    severity, sev_reasons = severity_for(category=category, text=(masked_title or "") + "\n" + body,
+                                         affected_count=max(1, affected_count))
+    missing = [d for d in details_needed(category) if fields[d] is None]
+    if missing:
+        reasons = reasons + sev_reasons + [f"missing for this {category} report: {', '.join(missing)}"]
+    else:
+        reasons = reasons + sev_reasons
+    return Triage(is_report=True, category=category, severity=severity, title=plain_title,
+                  description=description, fields=fields, missing=missing, reasons=reasons)
+
+
+def details_needed(category: str) -> tuple[str, ...]:
+    """Which reproduction details a report of this category needs (requests and questions: none)."""
+    return DETAILS if category in BUG_LIKE else ()

@@ -1,0 +1,336 @@
+"""Reproduction details: steps, expected, actual, environment.
+
+Labelled sections ("### Steps To Reproduce", "Expected: …"), numbered lists and cue sentences
+(Chaparro et al. 2017 style) give candidate spans. Whether a report *has* steps / expected
+behaviour is decided by a small logistic model over the cue features (weights trained by
+bench/train_triage_model.py, shipped in category_model.json.gz), so it is the same decision the
+quality bench measures. Stdlib only.
+"""
+from __future__ import annotations
+
+import math
+import re
+from bisect import bisect_right
+from dataclasses import dataclass, field
+
+from bot.triage import patterns as P
+from bot.triage.chatter import PROBLEM
+from bot.triage.fastre import FastRe
+from bot.triage.text import collapse_ws
+
+__all__ = ["DETAILS", "Analysis", "analyse", "detail_features", "extract_fields"]
+
+DETAILS = ("steps", "expected", "actual", "environment")
+MAX_SPAN = 300
+CHAT_UNITS = 3
+ENV_CHARS = 1500           # environment mentions are looked for in the first 1500 characters
+
+_OB = re.compile(
+    r"\b(?:instead|but (?:i|it|we|the|now|nothing|this|that|get|shows?|returns?|only)|actual(?:ly)?|"
+    r"error|exception|traceback|crash(?:es|ed|ing)?|fail(?:s|ed|ing|ure)?|doesn'?t|does not|don'?t|"
+    r"didn'?t|isn'?t|is not|won'?t|can'?t|cannot|unable|broken|nothing happens|not working|stuck|"
+    r"hangs?|freez\w+|blank|wrong|incorrect|missing|shows?|displays?|returns?|throws?|does nothing|"
+    r"(?:is|are|so|too|very|really) slow|takes? \d+ ?(?:s|ms|sec|secs|seconds|minutes?)\b|get(?:s|ting)? "
+    r"(?:an?|the)?\s*(?:error|\d{3}))\b|\b[45]\d\d\b|\berr_[a-z_]+|\b(?:type|value|key|index|attribute|runtime|syntax|reference|name|import|"
+    r"assertion|os|io)error\b", re.I)
+_OB_CLAUSE = re.compile(r"\b(?:instead|but)\b[^.;\n—–]*", re.I)
+_CLAUSE_SPLIT = re.compile(r"\s+[—–]\s+|\s+-\s+|;\s*|,\s*(?=(?:but|instead|and|expected|expecting|"
+                           r"should|it|i|we)\b)|\s+(?=(?:but|instead|whereas)\b)", re.I)
+_ENV = tuple(FastRe(p) for p in (   # case-sensitive on purpose: "Edge", "Safari", "iOS" are names
+    r"\b(?:Chrome|Chromium|Firefox|Safari|Edge|Opera|Brave|IE ?\d+|Internet Explorer)"
+    r"(?: ?(?:v(?:ersion)? ?)?\d+(?:\.\d+)*)?",
+    r"\b(?:iOS|iPadOS|Android|Windows(?: Server)?|Win ?(?:7|8|10|11|XP)|macOS|Mac ?OS(?: X)?|OS X|Linux|"
+    r"Ubuntu|Debian|Fedora|CentOS|RHEL|ChromeOS|Solaris|FreeBSD)(?: ?(?:\d+(?:\.\d+)*|XP|Vista|NT))?"
+    r"(?: ?(?:x64|64-bit|32-bit|arm64))?",
+    r"\b(?:iPhone|iPad|Pixel|Galaxy|Samsung|Huawei|OnePlus|Xiaomi)(?: ?[A-Z]?\d+\w*(?: (?:Pro|Max|Plus|"
+    r"Ultra|mini))*)?",
+    r"\bv\d+(?:\.\d+){1,3}(?:[-+]\w+)?\b",
+    r"\b(?:version|build|release) \d+(?:\.\d+)+\w*",
+    r"\b(?:prod|production|staging|sandbox|preprod|uat)(?: (?:env(?:ironment)?|server|site|app|build))?\b",
+))
+# "Eclipse 3.1 RC2", "React 18.2.0": find the version number first (a digit start scans fast),
+# then look just before it for a capitalised product name.
+_VERSION = re.compile(r"\d+\.\d+(?:\.\d+)*(?: ?(?:RC|M|rc|beta|alpha)\d*)?\b")
+_PRODUCT_BEFORE = re.compile(r"\b([A-Z][A-Za-z]+(?:\.js)?) $")
+_MD_HEADING = re.compile(r"#{1,6}\s")
+_BOLD_LINE = re.compile(r"\*\*[^*]{1,80}\*\*:?")
+_ENV_STOP = re.compile(r"^(?:HTTP|Error|Python \d|Step|Steps|Section|Chapter|Table|Figure)\b")
+_INLINE_LABEL = re.compile(r"(?<=[.;,!)|])\s+(?=(?:expected|actual|steps|environment|env|observed|result)"
+                           r"(?: \w+)?\s*:)", re.I)
+
+
+@dataclass
+class Analysis:
+    """Units of a report and the cue features it fires."""
+    units: list[str] = field(default_factory=list)
+    cues: list[list[str]] = field(default_factory=list)       # cue names per unit
+    sections: dict[str, str] = field(default_factory=dict)    # labelled/heading sections
+    list_items: list[str] = field(default_factory=list)
+    enum_span: str | None = None
+    features: dict[str, float] = field(default_factory=dict)
+
+
+def _clip(text: str, limit: int = MAX_SPAN) -> str:
+    text = collapse_ws(text)
+    if len(text) <= limit:
+        return text
+    cut = text.rfind(" ", 0, limit - 1)
+    return text[: cut if cut > limit // 2 else limit - 1].rstrip(" ,;:-") + "…"
+
+
+def _enum_span(text: str) -> str | None:
+    m = re.search(r"(?:^|(?<=[\s:]))\(?1[.)]\s+\S", text)
+    if not m or not P.has_inline_enum(text[m.start():]):
+        return None
+    rest = text[m.start():]
+    items = list(re.finditer(r"(?:^|(?<=\s))\(?[1-9][.)]\s+", rest))
+    last = items[-1].end()
+    tail = re.search(r"\s+[—–]\s+|\s+-\s+|;|\.\s|\n\n|,?\s+(?:but|instead|expected|expecting|should|"
+                     r"it should|and then it|result:)\b", rest[last:], re.I)
+    return rest[: last + tail.start()] if tail else rest
+
+
+def analyse(text: str, *, title: str | None = None) -> Analysis:
+    body = _INLINE_LABEL.sub("\n", P.clean_body(text))
+    an = Analysis()
+    current: str | None = None
+    units: list[str] = [title.strip()] if title and title.strip() else []
+    run: list[str] = []
+    for line in P.split_lines(body):
+        head = P.heading_field(line)
+        if head:
+            current = head
+            continue
+        if line[:1] in "#*" and (_MD_HEADING.match(line) or _BOLD_LINE.fullmatch(line)):
+            current = None                        # some other heading ends the section
+            continue
+        lab = P.label_field(line)
+        if lab:
+            name, rest = lab
+            an.sections.setdefault(name, rest)
+            current = name if not rest else current
+        elif current:
+            sec = an.sections.get(current, "")
+            if len(sec) < 2000 and line.lower() not in ("_no response_", "n/a", "none", "-"):
+                an.sections[current] = (sec + "\n" + line).strip()
+        if P.is_list_item(line):
+            run.append(line)
+        elif run:
+            if len(run) >= 2 and not an.list_items:
+                an.list_items = run
+            run = []
+        units.extend(P.split_sentences(line))
+    if len(run) >= 2 and not an.list_items:
+        an.list_items = run
+    an.enum_span = _enum_span(body) if len(body) < 4000 else None
+    an.units = units[:MAX_UNITS]
+    units = an.units
+    an.cues = _cues(units) if units else []
+    an.features = _features(an)
+    return an
+
+
+# cues whose alternatives start with almost any letter scan faster with their leading \b kept
+_KEEP_BOUNDARY = frozenset({"eb_correct", "eb_label", "s2r_imperative", "s2r_code", "s2r_example"})
+_ALL_CUES: tuple[tuple[str, FastRe], ...] = tuple(
+    (name, FastRe(rx.pattern, rx.flags | re.M, strip=name not in _KEEP_BOUNDARY))
+    for name, rx in (*P.EB_CUES.items(), *P.S2R_CUES.items()))
+# observed-behaviour words: the "ob" cue is a word-set test (a regex for it was the slowest cue)
+_OB_WORDS = frozenset("""instead actual actually error errors exception traceback crash crashes crashed
+crashing fail fails failed failing failure doesn't doesnt don't didn't isn't won't can't cannot unable
+broken stuck hang hangs hanging freeze freezes froze frozen blank wrong incorrect missing shows displays
+returns throws slow nothing""".split())
+_WORD_RX = re.compile(r"[a-z']+")
+UNIT_CHARS = 400
+MAX_UNITS = 80             # long logs/stack traces: cues are looked for in the first 80 units
+CUE_CHARS = 1500           # ... and in their first 1500 characters
+
+
+def _cues(units: list[str]) -> list[list[str]]:
+    """Cue names per unit. One pass per cue over all units joined by newlines (much faster than
+    searching every unit with every pattern); ^/$ in the cues then anchor at unit edges."""
+    joined = "\n".join(u[:UNIT_CHARS].replace("\n", " ") for u in units).lower()[:CUE_CHARS]
+    starts = [0]
+    for u in units[:-1]:
+        starts.append(starts[-1] + min(len(u), UNIT_CHARS) + 1)
+    out: list[list[str]] = [[] for _ in units]
+    for name, rx in _ALL_CUES:
+        last = -1
+        for m in rx.finditer(joined):
+            i = bisect_right(starts, m.start()) - 1
+            if i != last:
+                out[i].append(name)
+                last = i
+    for i, part in enumerate(joined.split("\n")):
+        if not _OB_WORDS.isdisjoint(_WORD_RX.findall(part)):
+            out[i].append("ob")
+    return out
+
+
+def _features(an: Analysis) -> dict[str, float]:
+    feats: dict[str, float] = {}
+    for cues in an.cues:
+        for c in cues:
+            feats[c] = feats.get(c, 0.0) + 1.0
+    out = {k: 1.0 for k in feats}
+    out.update({k + "#2": 1.0 for k, v in feats.items() if v >= 2})
+    out.update({k + "#4": 1.0 for k, v in feats.items() if v >= 4})
+    for name in an.sections:
+        out["sec_" + name] = 1.0
+    n_items = len(an.list_items)
+    if n_items >= 2:
+        out["list2"] = 1.0
+        imper = sum(1 for it in an.list_items if P.S2R_CUES["s2r_imperative"].search(it))
+        if imper:
+            out["list_imperative"] = 1.0
+    if n_items >= 3:
+        out["list3"] = 1.0
+    if an.enum_span:
+        out["inline_enum"] = 1.0
+    n = len(an.units)
+    out["len_%d" % min(4, int(math.log2(n + 1)))] = 1.0
+    return out
+
+
+def detail_features(text: str, *, title: str | None = None) -> dict[str, float]:
+    """The feature dict the learned presence models score (used by training and runtime alike)."""
+    return analyse(text, title=title).features
+
+
+def _prob(weights: dict[str, float] | None, feats: dict[str, float]) -> float | None:
+    if not weights:
+        return None
+    z = weights.get("__bias__", 0.0) + sum(weights.get(k, 0.0) * v for k, v in feats.items())
+    return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
+
+
+def _best_unit(an: Analysis, prefix: str, weights: dict[str, float] | None,
+               skip: set[int] | None = None) -> tuple[int, str] | None:
+    best: tuple[float, int] | None = None
+    for i, cues in enumerate(an.cues):
+        if skip and i in skip:
+            continue
+        own = [c for c in cues if c.startswith(prefix)]
+        if not own:
+            continue
+        score = sum((weights or {}).get(c, 1.0) for c in own) - 0.001 * i
+        if score > 0 and (best is None or score > best[0]):
+            best = (score, i)
+    return (best[1], an.units[best[1]]) if best else None
+
+
+def _present(an: Analysis, prefix: str, weights: dict[str, float] | None, strong: frozenset[str],
+             *, chat: bool, skip: int) -> tuple[int, str] | None:
+    """The unit that shows a detail is there, or None. With a presence model: the model decides
+    and the best-scoring cue unit is the span; in a chat message an explicit cue (`strong`) also
+    counts. Without a model: explicit cues only."""
+    p = _prob(weights, an.features)
+    if p is not None and p >= 0.5:
+        best = _best_unit(an, prefix, weights, skip=set(range(skip)))
+        if best:
+            return best
+    if p is None or chat:
+        for i, cues in enumerate(an.cues):
+            if i >= skip and not strong.isdisjoint(cues):
+                return i, an.units[i]
+    return None
+
+
+def _clause(unit: str, rx: re.Pattern[str]) -> str:
+    parts = [p for p in _CLAUSE_SPLIT.split(unit) if p and p.strip()]
+    for part in parts:
+        if rx.search(part) and len(part.strip()) > 3:
+            return part.strip(" ,;-—–")
+    return unit
+
+
+def _env_mentions(text: str) -> list[tuple[int, str]]:
+    out = [(m.start(), m.group(0).strip()) for rx in _ENV for m in rx.finditer(text)]
+    for m in _VERSION.finditer(text):
+        s = m.start()
+        if s and (text[s - 1] != " " or (s > 1 and text[s - 2] in ".v")):
+            continue
+        name = _PRODUCT_BEFORE.search(text, max(0, s - 30), s)
+        if name:
+            out.append((name.start(), text[name.start():m.end()]))
+    return sorted(out)
+
+
+def _environment(text: str, section: str | None) -> str | None:
+    found: list[str] = []
+    for _, s in _env_mentions(text[:ENV_CHARS]):
+        if _ENV_STOP.match(s) or any(s.lower() in f.lower() for f in found):
+            continue
+        found = [f for f in found if f.lower() not in s.lower()]
+        found.append(s)
+        if len(found) >= 6:
+            break
+    if section and (not found or len(section) < 200):
+        return _clip(section)
+    return ", ".join(found) if found else None
+
+
+def extract_fields(text: str, *, title: str | None = None,
+                   weights: dict[str, dict[str, float]] | None = None,
+                   analysis: Analysis | None = None) -> dict[str, str | None]:
+    """Best text span per detail, or None. `weights` holds the learned `eb`/`s2r` presence models."""
+    an = analysis or analyse(text, title=title)
+    weights = weights or {}
+    fields: dict[str, str | None] = dict.fromkeys(DETAILS)
+    sec = an.sections
+    start = 1 if title and title.strip() else 0
+    # The presence models were fitted on full bug reports; a chat message of a sentence or three
+    # is judged by its explicit cues instead ("expected …", "should …", "when I …", "steps").
+    chat = len(an.units) - start <= CHAT_UNITS
+
+    # steps ----------------------------------------------------------------------
+    if sec.get("steps"):
+        fields["steps"] = _clip(sec["steps"])
+    elif an.enum_span:
+        fields["steps"] = _clip(an.enum_span)
+    elif an.list_items and "list_imperative" in an.features:
+        fields["steps"] = _clip(" ".join(an.list_items))
+    elif best := _present(an, "s2r_", weights.get("s2r"), _CHAT_S2R if weights.get("s2r") else _RULE_S2R,
+                          chat=chat, skip=start):
+        fields["steps"] = _clip(best[1])
+
+    # expected ---------------------------------------------------------------------
+    if sec.get("expected"):
+        fields["expected"] = _clip(sec["expected"])
+    elif best := _present(an, "eb_", weights.get("eb"), _STRONG_EB, chat=chat, skip=0):
+        rx = re.compile("|".join(P.EB_CUES[c].pattern for c in an.cues[best[0]] if c in P.EB_CUES), re.I)
+        fields["expected"] = _clip(_clause(best[1], rx))
+
+    # actual -----------------------------------------------------------------------
+    if sec.get("actual"):
+        fields["actual"] = _clip(sec["actual"])
+    else:
+        for unit in an.units:
+            low = unit.lower()
+            m = _OB_CLAUSE.search(unit) if "but" in low or "instead" in low else None
+            if m and len(m.group(0)) > 12:
+                fields["actual"] = _clip(m.group(0).strip(" ,;"))
+                break
+        else:
+            for unit, cues in zip(an.units, an.cues):
+                if "ob" in cues and not (fields["steps"] and unit in fields["steps"]):
+                    fields["actual"] = _clip(_clause(unit, _OB))
+                    break
+            else:
+                if len(an.units) <= 3:              # a chat message: the problem it states is what happens
+                    for unit in an.units:
+                        if PROBLEM.search(unit):
+                            fields["actual"] = _clip(unit)
+                            break
+
+    head = P.clean_body(text[:ENV_CHARS])
+    fields["environment"] = _environment(title + "\n" + head if title else head, sec.get("environment"))
+    return fields
+
+
+# Explicit cues. With a learned model they only decide for chat messages (CHAT_UNITS sentences or
+# fewer, where the model, fitted on full bug reports, is not at home); for steps only a "steps"
+# label counts there, since "when I …" alone in a short report is usually not a reproduction.
+_STRONG_EB = frozenset({"eb_expect", "eb_should", "eb_supposed", "eb_label", "eb_correct", "eb_as"})
+_CHAT_S2R = frozenset({"s2r_label"})
+_RULE_S2R = frozenset({"s2r_label", "s2r_when_i", "s2r_i_did"})

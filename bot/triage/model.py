@@ -1,0 +1,110 @@
+"""The learned parts of triage: loading the shipped model file and scoring with it. Stdlib only.
+
+`category_model.json.gz` (written by bench/train_triage_model.py) holds
+  * `category`: a linear one-vs-rest model (NB-weighted logistic regression over binary word
+    unigrams + bigrams) for bug / feature / question,
+  * `details`: logistic models over the cue features of extract.py for "has expected behaviour"
+    (`eb`) and "has steps to reproduce" (`s2r`),
+  * `provenance`: where the data came from, how and when it was trained.
+It is loaded lazily, once per process.
+"""
+from __future__ import annotations
+
+import gzip
+import json
+import math
+import re
+import threading
+from pathlib import Path
+from typing import Any
+
+__all__ = ["MODEL_PATH", "category_features", "load_model", "set_model", "score_category", "detail_weights"]
+
+MODEL_PATH = Path(__file__).with_name("category_model.json.gz")
+BODY_CHARS = 1500
+
+_TOKEN = re.compile(r"\w\w+|\?|#+")
+_lock = threading.Lock()
+_model: dict[str, Any] | None = None
+_override: dict[str, Any] | None = None
+
+
+def category_features(title: str | None, body: str) -> set[str]:
+    """Binary features: word unigrams and crudely stemmed word bigrams (`~`) of title + body, and
+    the title's unigrams + bigrams again marked `t:`. HTML comments and code are kept: which issue
+    template was filled in (its hidden comments) and whether code was pasted are good evidence.
+
+    The training script calls this very function, so runtime and training features never drift.
+    """
+    body = body[:BODY_CHARS].lower()
+    title_toks = _TOKEN.findall(title.lower()) if title else []
+    toks = title_toks + ["|"] + _TOKEN.findall(body) if title_toks else _TOKEN.findall(body)
+    feats = set(toks)
+    stems = [t if len(t) <= 5 else _stems.get(t) or _stem(t) for t in toks]
+    feats.update("~" + a + " " + b for a, b in zip(stems, stems[1:]))
+    feats.update("t:" + t for t in title_toks)
+    feats.update("t:" + a + " " + b for a, b in zip(title_toks, title_toks[1:]))
+    feats.discard("|")
+    return feats
+
+
+_SUFFIX = re.compile(r"(?:ing|ed|es|s|ly|er|ers|ion|ions)$")
+_stems: dict[str, str] = {}
+
+
+def _stem(word: str) -> str:
+    """A crude suffix stripper ("crashes" ~ "crashing" ~ "crash"), cached; long words only."""
+    s = _stems.get(word)
+    if s is None:
+        s = _SUFFIX.sub("", word) if len(word) > 5 else word
+        if len(_stems) < 200_000:
+            _stems[word] = s
+    return s
+
+
+def load_model(path: Path | None = None) -> dict[str, Any]:
+    """The shipped model (or a model set by `set_model`); read from disk on first use only."""
+    global _model
+    if _override is not None:
+        return _override
+    if path is not None:
+        return _read(path)
+    if _model is None:
+        with _lock:
+            if _model is None:
+                _model = _read(MODEL_PATH) if MODEL_PATH.exists() else {}
+    return _model
+
+
+def _read(path: Path) -> dict[str, Any]:
+    opener = gzip.open if path.suffix == ".gz" else open
+    with opener(path, "rt", encoding="utf-8") as fh:
+        return json.load(fh)
+
+
+def set_model(model: dict[str, Any] | None) -> None:
+    """Use `model` instead of the shipped file (benches retrain per fold); None restores it."""
+    global _override
+    _override = model
+
+
+def score_category(title: str | None, body: str, model: dict[str, Any] | None = None) -> dict[str, float] | None:
+    """Probabilities over the model's classes (bug/feature/question), or None with no model."""
+    cat = (model or load_model()).get("category")
+    if not cat:
+        return None
+    classes: list[str] = cat["classes"]
+    weights: dict[str, list[float]] = cat["weights"]
+    hits = weights.keys() & category_features(title, body)      # set intersection runs in C
+    columns = zip(*map(weights.__getitem__, hits)) if hits else ()
+    scores = [b + sum(col) for b, col in zip(cat["bias"], columns)] if hits else list(cat["bias"])
+    # one-vs-rest margins -> a softmax, only used to rank and to phrase reasons
+    top = max(scores)
+    exps = [math.exp(s - top) for s in scores]
+    total = sum(exps)
+    return {c: e / total for c, e in zip(classes, exps)}
+
+
+def detail_weights(model: dict[str, Any] | None = None) -> dict[str, dict[str, float]]:
+    """The `eb` / `s2r` presence models ({} with no model: extract.py then uses plain rules)."""
+    return (model or load_model()).get("details") or {}

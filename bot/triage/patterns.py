@@ -1,0 +1,169 @@
+"""Cue patterns for reproduction details (Chaparro et al. 2017 style) and sentence splitting.
+
+Shared by extract.py (runtime) and bench/train_triage_model.py (which learns how much each cue
+counts). Stdlib only.
+"""
+from __future__ import annotations
+
+import re
+
+from bot.triage.text import strip_html_comments
+
+
+# ----------------------------------------------------------------------------- section labels
+# A heading ("### Steps To Reproduce", "**Expected behavior**") or a line label ("Steps:", "STR -").
+_LABEL_WORDS: dict[str, str] = {
+    "steps": r"steps?(?: to reproduce| to repro| for reproduction)?|str|repro(?:duction)?(?: steps?)?|"
+             r"how to reproduce|to reproduce|reproduc\w+ steps|reproducible (?:example|code)|"
+             r"minimal (?:code|example|reproduction)|code (?:example|sample)|test ?case",
+    "expected": r"expected(?: behaviou?r| result| results| outcome| output)?|desired behaviou?r|"
+                r"what (?:did you|do you|you) expect(?:ed)?(?: to happen)?|what should happen|eb",
+    "actual": r"actual(?: behaviou?r| result| results| outcome| output)?|current behaviou?r|observed"
+              r"(?: behaviou?r)?|what (?:actually )?happened(?: instead)?|what happens|error(?: message)?s?|ob",
+    "environment": r"environment|env|system info(?:rmation)?|platform|versions?|os|browser|device|"
+                   r"(?:app |react |node |python |tensorflow |vs ?code |opencv |bitcoin core )version|"
+                   r"os(?:/| and )browser|operating system|configuration",
+}
+_HEADING = re.compile(r"^\s{0,3}(?:#{1,6}\s*|\*\*|__)\s*(.{1,80}?)\s*(?:\*\*|__)?\s*:?\s*$")
+_LABEL_LINE = {
+    k: re.compile(r"^\W{0,4}(?:" + v + r")\s*(?::|-\s|–|—|\?)\s*", re.I) for k, v in _LABEL_WORDS.items()
+}
+_HEADING_WORD = {k: re.compile(r"^(?:" + v + r")\b", re.I) for k, v in _LABEL_WORDS.items()}
+
+# ----------------------------------------------------------------------------- sentence cues
+# All cue patterns are written in lower case: extract.py scans lower-cased text with them
+# compiled without re.I (about 3x faster than case-insensitive matching).
+EB_CUES: dict[str, re.Pattern[str]] = {
+    "eb_expect": re.compile(r"\bexpect(?:ed|s|ing|ation|ations)?\b", re.I),
+    "eb_should": re.compile(r"\bshould(?:n'?t| not)?\b", re.I),
+    "eb_would_like": re.compile(
+        r"\b(?:would|i'?d|we'?d) (?:like|love|prefer|want|expect|rather)\b|\bwish\b", re.I),
+    "eb_would_be": re.compile(
+        r"\b(?:it|that|this) (?:would|will|'d|could) be\b|\bwould be (?:nice|great|good|better|"
+        r"useful|helpful|ideal|preferable|correct)\b|\bideally\b", re.I),
+    "eb_supposed": re.compile(r"\b(?:supposed|meant|intended|designed) to\b|\bought to\b", re.I),
+    "eb_instead": re.compile(r"\binstead of\b|\brather than\b", re.I),
+    "eb_need": re.compile(r"\b(?:needs?|has|have) to\b|\bmust\b|\bshall\b|\brequire[sd]?\b", re.I),
+    "eb_want": re.compile(r"\b(?:i|we|users?) (?:want|need)s?\b|\bwant(?:s|ed)? (?:to|it|the|a)\b", re.I),
+    "eb_correct": re.compile(
+        r"\b(?:correct|proper|desired|right|normal|intended|same|consistent) (?:behaviou?r|result|"
+        r"output|value|way|response|order)\b|\bcorrectly\b|\bproperly\b", re.I),
+    "eb_able": re.compile(r"\bbe able to\b|\ballow(?:s|ed|ing)? (?:me|us|the user|users|you|to)\b|"
+                          r"\bthere (?:is|should be) (?:no|a) way\b", re.I),
+    "eb_worked": re.compile(r"\bused to\b|\bworked (?:fine|well|correctly|before|in|on)\b|\bpreviously\b|"
+                            r"\bworks (?:fine|well|correctly|as expected) (?:in|on|with)\b", re.I),
+    "eb_please": re.compile(r"\bplease\b|\b(?:could|can) (?:you|we|it|this)\b|\bsuggest", re.I),
+    "eb_as": re.compile(r"\bas (?:expected|intended|documented|described|specified)\b|\bper (?:the )?spec", re.I),
+    "eb_label": re.compile(r"^\W{0,4}(?:" + _LABEL_WORDS["expected"] + r")\s*(?::|-\s|–|—)", re.I),
+}
+
+_IMPERATIVE = (
+    "open|click|go|navigate|type|enter|select|press|create|run|launch|install|start|load|visit|tap|add|"
+    "delete|remove|set|choose|right-click|double-click|drag|close|restart|save|use|make|put|try|call|"
+    "build|compile|execute|invoke|import|configure|change|edit|insert|write|define|upload|download|"
+    "log ?in(?! (?:fails?|failed|is|page|button|screen|broken|does|doesn|not))|sign (?:in|up|out)|switch|scroll|hover|move|copy|paste|check|uncheck|enable|disable|toggle|fill|"
+    "submit|refresh|reload|browse|point|send|apply|drop|attach|put|resize|rename|import|export|"
+    "hit|wait|observe|notice|see|note|follow|do|place|search|pick|update|upgrade|expand|collapse"
+)
+S2R_CUES: dict[str, re.Pattern[str]] = {
+    "s2r_label": re.compile(r"\b(?:steps?|to reproduce|repro(?:duce|duction|ducible|ducing)?|str(?=\s*[:-]))\b",
+                            re.I),
+    "s2r_imperative": re.compile(r"^\W{0,6}(?:\d+[.)]?\s+|[-*•]\s+)?(?:then |and |now |next |first |"
+                                 r"finally |just )?(?:" + _IMPERATIVE + r")\b(?! (?:to|that|you)\b)", re.I),
+    "s2r_when_i": re.compile(r"\b(?:when|whenever|if|after|once|while|before) (?:i|you|we|the user|a user|"
+                             r"users?|one|someone)\b", re.I),
+    "s2r_when_ing": re.compile(r"\b(?:when|after|while|by|upon|before) (?:\w+ing)\b", re.I),
+    "s2r_i_did": re.compile(
+        r"\bi(?:'ve| have)? (?:just )?(?:clicked|opened|went|tried|navigated|typed|selected|pressed|"
+        r"created|ran|run|installed|started|loaded|visited|added|deleted|set|chose|changed|entered|"
+        r"used|launched|restarted|saved|closed|dragged|upgraded|updated|downloaded|configured|"
+        r"compiled|executed|called|put|wrote|made|removed|moved|copied|pasted|imported|exported|"
+        r"enabled|disabled|switched|logged|signed|uploaded|followed|attempted|defined|do|did)\b", re.I),
+    "s2r_then": re.compile(r"\b(?:then|afterwards|subsequently|finally)\b|\bnext,", re.I),
+    "s2r_menu": re.compile(r"->|=>|→| > (?=\w)|\b(?:menu|dialog|tab|button)\b", re.I),
+    "s2r_code": re.compile(r"[;{}]\s*$|^\s*(?:import|public|private|class|def|function|var|let|const|"
+                           r"#include|<\w+[ >]|\$ |> |c:\\|\w+\([^()\n]{0,80}\)\s*;?$)", re.I),
+    "s2r_example": re.compile(r"\b(?:test ?case|testcase|example|sample|snippet|attached|attachment|"
+                              r"the following|following (?:code|config|html|page|url|steps)|simple (?:app|"
+                              r"project|page|program))\b|\bhere is\b|\bbelow\b", re.I),
+    "s2r_url": re.compile(r"https?://|www\.\w", re.I),
+    "s2r_config": re.compile(r"\.(?:conf|xml|html?|js|java|py|cpp|htaccess|ini|json|ya?ml)\b", re.I),
+}
+_NUMBERED = re.compile(r"^\s*(?:\d{1,2}\s*[.):-]|\d{1,2}\s+(?=[A-Za-z])|[-*•]\s+|\(\d{1,2}\)\s*|step \d+)", re.I)
+_INLINE_ENUM = re.compile(r"(?:^|\s|:)\(?([1-9])[.)]\s+\S.*?\s\(?([2-9])[.)]\s+\S", re.S)
+
+
+def clean_body(text: str) -> str:
+    """Drop HTML comments (issue-template hints) and normalise line ends."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if "<!--" in text:
+        text = strip_html_comments(text)
+    return text
+
+
+_SENT_SPLIT = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"'(\[])|\s+(?=\(?[2-9][.)]\s+[A-Za-z])")
+
+
+def split_lines(text: str) -> list[str]:
+    """Non-empty lines with code fences collapsed into one line each (long code stays one unit)."""
+    lines: list[str] = []
+    fence: list[str] | None = None
+    for raw in text.split("\n"):
+        stripped = raw.strip()
+        if stripped.startswith("```"):
+            if fence is None:
+                fence = [stripped]
+            else:
+                fence.append(stripped)
+                lines.append(" ".join(fence)[:600])
+                fence = None
+            continue
+        if fence is not None:
+            if len(fence) < 60:
+                fence.append(stripped)
+            continue
+        if stripped:
+            lines.append(stripped)
+    if fence:
+        lines.append(" ".join(fence)[:600])
+    return lines
+
+
+def split_sentences(line: str) -> list[str]:
+    if len(line) < 40 or line.startswith("```"):
+        return [line]
+    return [s for s in _SENT_SPLIT.split(line) if s]
+
+
+def heading_field(line: str) -> str | None:
+    """Which detail a heading or label line introduces, if any."""
+    m = _HEADING.match(line)
+    if m and (line.lstrip().startswith(("#", "**", "__")) or line.rstrip().endswith(":")):
+        head = m.group(1).strip(" *_:#").strip()
+    elif line.rstrip().endswith(":") and len(line) <= 50:
+        head = line.rstrip(": ").strip(" *_-#")
+    else:
+        return None
+    for name, rx in _HEADING_WORD.items():
+        if rx.match(head):
+            return name
+    return None
+
+
+def label_field(line: str) -> tuple[str, str] | None:
+    """An inline label such as "Expected: a receipt" -> ("expected", "a receipt")."""
+    if ":" not in line[:60] and "-" not in line[:60] and "—" not in line[:60] and "–" not in line[:60]:
+        return None
+    for name, rx in _LABEL_LINE.items():
+        m = rx.match(line)
+        if m and m.end() < len(line):
+            return name, line[m.end():].strip()
+    return None
+
+
+def is_list_item(line: str) -> bool:
+    return bool(_NUMBERED.match(line))
+
+
+def has_inline_enum(text: str) -> bool:
+    return bool(_INLINE_ENUM.search(text))

@@ -1,0 +1,232 @@
+"""Text hygiene for triage: Slack markup to text, PII/secret masking, ping neutralising.
+
+Pure functions, stdlib only. Nothing here talks to Slack.
+"""
+from __future__ import annotations
+
+import re
+
+__all__ = ["slack_to_text", "mask_pii", "neutralize_mentions", "strip_html_comments", "collapse_ws"]
+
+ZWSP = "\u200b"
+
+# --------------------------------------------------------------------------- Slack markup
+
+_ANGLE = re.compile(r"<([^<>\n]{1,500})>")
+_FENCE = re.compile(r"```.*?```", re.S)
+_INLINE_CODE = re.compile(r"(?<!`)`([^`\n]+)`(?!`)")
+_BOLD = re.compile(r"(?<![\w*])\*(?=\S)([^*\n]+?)(?<=\S)\*(?![\w*])")
+_ITALIC = re.compile(r"(?<![\w_])_(?=[^\s_])([^_\n]+?)(?<=[^\s_])_(?![\w_])")
+_STRIKE = re.compile(r"(?<![\w~])~(?=\S)([^~\n]+?)(?<=\S)~(?![\w~])")
+_SPECIAL = {"here": "@here", "channel": "@channel", "everyone": "@everyone"}
+
+
+def _angle(match: re.Match[str]) -> str:
+    inner = match.group(1)
+    target, _, label = inner.partition("|")
+    if target.startswith("@"):                       # <@U123> / <@U123|name>: keep the id
+        return f"<{target}>"
+    if target.startswith("#"):                       # <#C123|general>
+        return f"#{label}" if label else target
+    if target.startswith("!"):
+        word = target[1:]
+        if word in _SPECIAL:
+            return _SPECIAL[word]
+        if word.startswith("subteam^"):
+            return label if label.startswith("@") else f"@{label or 'group'}"
+        if re.fullmatch(r"[a-z]+(?:\^[^|]*)?", word):
+            return label or word.split("^", 1)[0]   # <!date^...|fallback>
+        return match.group(0)                        # e.g. an HTML comment: not Slack markup
+    if target.startswith("mailto:"):
+        return label or target[len("mailto:"):]
+    if re.match(r"[a-z][a-z0-9+.-]*://", target, re.I):
+        if label and label != target:
+            return f"{label} ({target})"
+        return target
+    return match.group(0)                            # not Slack markup: leave as typed
+
+
+def slack_to_text(text: str) -> str:
+    """Slack mrkdwn to readable plain text; user mentions stay as `<@U123>` ids."""
+    if not text:
+        return ""
+    fences: list[str] = []
+
+    def keep_fence(m: re.Match[str]) -> str:
+        fences.append(m.group(0))
+        return f"\x00{len(fences) - 1}\x00"
+
+    out = _FENCE.sub(keep_fence, text) if "```" in text else text
+    if "<" in out:
+        out = _ANGLE.sub(_angle, out)
+    if "`" in out:
+        out = _INLINE_CODE.sub(r"\1", out)
+    if "*" in out:
+        out = _BOLD.sub(r"\1", out)
+    if "_" in out:
+        out = _ITALIC.sub(r"\1", out)
+    if "~" in out:
+        out = _STRIKE.sub(r"\1", out)
+    if fences:
+        out = re.sub(r"\x00(\d+)\x00", lambda m: fences[int(m.group(1))], out)
+    # Slack escapes only these three; unescape last so "&lt;b&gt;" never becomes markup above.
+    return out.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
+def strip_html_comments(text: str) -> str:
+    return re.sub(r"<!--.*?(?:-->|$)", " ", text, flags=re.S)
+
+
+def collapse_ws(text: str) -> str:
+    return _WS.sub(" ", text).strip()
+
+
+# --------------------------------------------------------------------------- PII / secrets
+
+_PRIVATE_KEY = re.compile(
+    r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----.*?(?:-----END [A-Z0-9 ]*PRIVATE KEY-----|$)", re.S)
+_JWT = re.compile(r"\beyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}")
+_TOKENS = re.compile(
+    r"\b(?:xox[abposre]-[A-Za-z0-9-]{6,}|xapp-[A-Za-z0-9-]{6,}"
+    r"|(?:AKIA|ASIA)[0-9A-Z]{16}"
+    r"|gh[pousr]_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,}"
+    r"|sk_(?:live|test)_[A-Za-z0-9]{10,}|AIza[0-9A-Za-z_-]{30,})")
+_BEARER = re.compile(r"\b(Bearer|Basic)\s+[A-Za-z0-9\-._~+/]{8,}=*", re.I)
+_KEYVAL = re.compile(
+    r"(?i)\b((?:[a-z]+[_-])?(?:password|passwd|passphrase|pwd|pass|api[_-]?key|apikey|secret|"
+    r"secret[_-]?key|client[_-]?secret|token|auth[_-]?token|access[_-]?token|refresh[_-]?token|"
+    r"private[_-]?key))"
+    r"(\s*(?:[:=]|\bis\b)\s*)(\"[^\"\n]*\"|'[^'\n]*'|[^\s,;&\"'<>]+)")
+_EMAIL = re.compile(r"(?<![\w.+-])[A-Za-z0-9][\w.+-]*@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}\b")
+# _CARD and _PHONE check the character before a match in their callbacks (_bad_start): a
+# pattern that starts with a digit is scanned much faster than one that starts with a lookbehind.
+_CARD = re.compile(r"\d(?:[ -]?\d){12,18}(?![\w.]|-\d)")
+_PHONE = re.compile(
+    r"(?:"
+    r"\+\d{1,3}[ .-]?(?:\(\d{1,4}\)[ .-]?)?\d{1,4}(?:[ .-]?\d{2,5}){1,4}"   # +49 170 1234567
+    r"|\(\d{2,4}\)[ .-]?\d{3,4}[ .-]?\d{3,5}"                              # (555) 123-4567
+    r"|\d{3}[-. ]\d{3}[-. ]\d{4}"                                          # 555-123-4567
+    r"|0\d{2,4}[ /-]\d{3,4}(?:[ -]?\d{2,5}){0,2}"                          # 0170 1234567
+    r")(?![\w.-]*\w)")
+_DIGIT = re.compile(r"\d")
+_NON_DIGIT = re.compile(r"\D")
+_WS = re.compile(r"\s+")
+_EMAIL_HINT = re.compile(r"@[A-Za-z0-9-]+\.[A-Za-z]")
+_TOKEN_HINT = re.compile(r"xox|xapp-|AKIA|ASIA|gh[pousr]_|github_pat_|sk_(?:live|test)_|AIza")
+_KEYVAL_HINT = re.compile(r"pass|pwd|key|secret|token")
+_SAFE_VALUES = re.compile(r"(?i)^(?:\[\w+\]|none|null|true|false|required|reset|expired|invalid|missing)$")
+
+
+def _luhn(digits: str) -> bool:
+    total = 0
+    for i, ch in enumerate(reversed(digits)):
+        d = ord(ch) - 48
+        if i % 2:
+            d *= 2
+            if d > 9:
+                d -= 9
+        total += d
+    return total % 10 == 0
+
+
+def _bad_start(m: re.Match[str], chars: str) -> bool:
+    s = m.start()
+    return s > 0 and (m.string[s - 1].isalnum() or m.string[s - 1] in chars)
+
+
+def _card(m: re.Match[str]) -> str:
+    if _bad_start(m, "_.-"):
+        return m.group(0)
+    digits = _NON_DIGIT.sub("", m.group(0))
+    return "[card]" if 13 <= len(digits) <= 19 and _luhn(digits) else m.group(0)
+
+
+def _phone(m: re.Match[str]) -> str:
+    s = m.group(0)
+    if _bad_start(m, "_.+/-"):
+        return s
+    digits = _NON_DIGIT.sub("", s)
+    if not 7 <= len(digits) <= 15:
+        return s
+    if re.fullmatch(r"\d{4}-\d{2}-\d{2}(?: \d+)?|\d{1,2}[./-]\d{1,2}[./-]\d{2,4}", s):  # dates
+        return s
+    if "." in s and not s.startswith("+") and not re.fullmatch(r"\d{3}\.\d{3}\.\d{4}", s):
+        return s                                      # versions, IPs
+    return "[phone]"
+
+
+def _keyval(m: re.Match[str]) -> str:
+    value = m.group(3)
+    bare = value.strip("\"'")
+    if _SAFE_VALUES.match(bare) or len(bare) < 3:
+        return m.group(0)
+    if m.group(2).strip().lower() == "is" and not re.search(r"[\d\W]", bare):
+        return m.group(0)                             # "the token is expired"-style prose
+    return f"{m.group(1)}{m.group(2)}[secret]"
+
+
+def _mask_keyvals(text: str, lower: str) -> str:
+    """_KEYVAL.sub, tried only where a cheap literal hint ("pass", "key", "token"…) occurs."""
+    if len(lower) != len(text):                       # lower() changed lengths (rare non-ASCII)
+        return _KEYVAL.sub(_keyval, text)
+    parts: list[str] = []
+    pos = 0
+    for hint in _KEYVAL_HINT.finditer(lower):
+        start = hint.start()
+        if start < pos:
+            continue
+        while start > pos and (lower[start - 1].isalpha() or lower[start - 1] in "_-"):
+            start -= 1                                # back to the start of "db_password"
+        real = _KEYVAL.match(text, start)
+        if real is None or (start and (text[start - 1].isalnum() or text[start - 1] == "_")):
+            continue
+        parts.append(text[pos:start])
+        parts.append(_keyval(real))
+        pos = real.end()
+    if not parts:
+        return text
+    parts.append(text[pos:])
+    return "".join(parts)
+
+
+def mask_pii(text: str) -> str:
+    """Mask e-mails, phones, Luhn-valid card numbers and secrets; leave versions, codes, ids alone."""
+    if not text:
+        return ""
+    out = _PRIVATE_KEY.sub("[secret]", text) if "PRIVATE KEY" in text else text
+    if "eyJ" in out:
+        out = _JWT.sub("[secret]", out)
+    if _TOKEN_HINT.search(out):
+        out = _TOKENS.sub("[secret]", out)
+    lower = out.lower()
+    if "bearer" in lower or "basic" in lower:
+        out = _BEARER.sub(lambda m: f"{m.group(1)} [secret]", out)
+    if _KEYVAL_HINT.search(lower):
+        out = _mask_keyvals(out, lower)
+    if "@" in out and _EMAIL_HINT.search(out):
+        out = _EMAIL.sub("[email]", out)
+    if _DIGIT.search(out):
+        out = _CARD.sub(_card, out)
+        out = _PHONE.sub(_phone, out)
+    return out
+
+
+# --------------------------------------------------------------------------- pings
+
+_PING_ANGLE = re.compile(r"<!(here|channel|everyone)(?:\|[^>]*)?>", re.I)
+_PING_SUBTEAM = re.compile(r"<!subteam\^([A-Z0-9]+)(?:\|@?([^>]*))?>")
+_PING_USER = re.compile(r"<@([UW][A-Z0-9]+)(?:\|([^>]*))?>")
+_PING_BARE = re.compile(r"(?<![\w@])@(here|channel|everyone)\b", re.I)
+
+
+def neutralize_mentions(text: str) -> str:
+    """Make text safe to post: no broadcast, group or user mention in it can ping anyone."""
+    if not text:
+        return ""
+    out = _PING_ANGLE.sub(lambda m: f"@{ZWSP}{m.group(1).lower()}", text)
+    out = _PING_SUBTEAM.sub(lambda m: f"@{ZWSP}{m.group(2) or m.group(1)}", out)
+    out = _PING_USER.sub(lambda m: f"@{ZWSP}{m.group(2) or m.group(1)}", out)
+    out = _PING_BARE.sub(lambda m: f"@{ZWSP}{m.group(1)}", out)
+    # anything else in Slack's special syntax (<!date…>, <@…> variants) is shown, not parsed
+    return out.replace("<!", "&lt;!").replace("<@", "&lt;@")
+
