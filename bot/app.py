@@ -110,6 +110,9 @@ def register_jobs(hypercare: Hypercare) -> None:
     from bot import followups
 
     hypercare.scheduler.every(name="followup_nudges", seconds=followups.NUDGE_JOB_SECONDS, run=followups.nudge_job(engine=hypercare.engine, client=hypercare.client, settings=hypercare.settings, on_sent=hypercare.outbox.wake))
+    from bot import digest_schedule
+
+    digest_schedule.register(hypercare)  # the digest tick, its start-up catch-up, and a cron job per schedule
 
 
 class TransactionalApp(App):

@@ -53,6 +53,13 @@ def _parser() -> argparse.ArgumentParser:
     db_sub = db.add_subparsers(dest="db_command", required=True)
     db_sub.add_parser("upgrade", help="apply migrations").set_defaults(func=_cmd_db_upgrade)
 
+    digest = sub.add_parser("digest", help="stand-up digests")
+    digest_sub = digest.add_subparsers(dest="digest_command", required=True)
+    send = digest_sub.add_parser("send", help="post a channel's digest now (what /hc digest now does)")
+    send.add_argument("--channel", required=True, help="the channel id, e.g. C0123456789")
+    send.add_argument("--team", help="the workspace id (needed only when the database holds several)")
+    send.set_defaults(func=_cmd_digest_send)
+
     manifest = sub.add_parser("manifest", help="print the Slack app manifest")
     manifest.add_argument("--url", help="public base URL, e.g. https://example.com: fills in request URLs (HTTP mode)")
     manifest.set_defaults(func=_cmd_manifest)
@@ -117,6 +124,13 @@ def _cmd_db_upgrade(args: argparse.Namespace) -> int:
     settings = load_settings()
     upgrade(settings.database_url)
     print(f"database is up to date ({_safe_url(settings.database_url)})")
+    return 0
+
+
+def _cmd_digest_send(args: argparse.Namespace) -> int:
+    from bot.digest_schedule import send_from_cli
+
+    print(send_from_cli(settings=load_settings(), channel=args.channel, team_id=args.team))
     return 0
 
 

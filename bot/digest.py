@@ -6,7 +6,7 @@ most important tickets and saying how many more there are rather than growing wi
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -17,6 +17,7 @@ from bot import blocks
 from bot.settings import Settings
 from bot.sla import WARN_AT, format_duration, targets
 from models import digest_queries as dq
+from models.digest_tables import DigestRun
 from models.tables import SEVERITIES
 
 MAX_BLOCKS = 50
@@ -52,7 +53,6 @@ class DigestData:
     breaching: list[dq.TicketRow]  # medium/low past target (urgent ones carry their SLA state)
     first_response: tuple[float | None, int]
     resolution: tuple[float | None, int]
-    extras: dict[str, Any] = field(default_factory=dict)
 
 
 def gather(
@@ -67,21 +67,21 @@ def gather(
         now=now, tz=tz, since=since, began=dq.first_ticket_at(session, team_id=team_id), previous=previous or {}, counts=counts,
         urgent=dq.urgent_open(session, team_id=team_id, now=now, targets=targets_, warn_at=WARN_AT, limit=LIST_URGENT),
         resolved=dq.resolved_in_period(session, team_id=team_id, since=since, now=now, limit=LIST_RESOLVED),
-        waiting=dq.waiting_on_reporters(session, team_id=team_id, now=now, limit=LIST_WAITING),
+        waiting=dq.waiting_on_reporters(session, team_id=team_id, limit=LIST_WAITING),
         breaching=dq.breaching_other(session, team_id=team_id, now=now, targets=targets_, warn_at=WARN_AT, limit=LIST_BREACHING),
         first_response=first, resolution=resolution,
     )
 
 
 def build(
-    session: Session, *, team_id: str, channel: str, settings: Settings, now: datetime, tz: ZoneInfo,
-    chart: bool = False, next_at: datetime | None = None, max_blocks: int = MAX_BLOCKS,
+    session: Session, *, team_id: str, settings: Settings, now: datetime, tz: ZoneInfo, last: DigestRun | None,
+    next_at: datetime | None = None, max_blocks: int = MAX_BLOCKS,
 ) -> Digest:
-    """The digest for `channel` as of `now`, covering the time since its last posted digest."""
-    last = dq.last_posted(session, team_id=team_id, channel=channel, before=now)
+    """The digest as of `now`, covering the time since `last` (the channel's previous digest,
+    `dq.last_posted`; None: since hypercare began)."""
     data = gather(session, team_id=team_id, settings=settings, now=now, tz=tz,
                   since=last.as_of if last else None, previous=last.stats if last else None)
-    return render(data, chart=chart, next_at=next_at, max_blocks=max_blocks)
+    return render(data, next_at=next_at, max_blocks=max_blocks)
 
 
 # -- rendering --------------------------------------------------------------------------------
@@ -101,7 +101,7 @@ def is_quiet(data: DigestData) -> bool:
     return not (c.new or c.resolved or urgent or c.breaching or c.waiting)
 
 
-def render(data: DigestData, *, chart: bool = False, next_at: datetime | None = None, max_blocks: int = MAX_BLOCKS) -> Digest:
+def render(data: DigestData, *, next_at: datetime | None = None, max_blocks: int = MAX_BLOCKS) -> Digest:
     c = data.counts
     period = f"since the last digest ({when(data.since, data.tz)})" if data.since else "since hypercare began"
     if is_quiet(data):
@@ -113,23 +113,26 @@ def render(data: DigestData, *, chart: bool = False, next_at: datetime | None = 
         _section(_headline(data, period)),
     ]
     urgent_total = sum(c.open_by_severity.get(s, 0) for s in dq.URGENT)
+    # (heading, lines, how many the lines stand for, where to see the rest, whether to show it at all)
     lists = [
         (f"*Critical and high — {urgent_total} open*", [_urgent_line(r, data.now) for r in data.urgent], urgent_total,
-         "`/hc list critical` and `/hc list open` show them all."),
-        (f"*Resolved {period} — {c.resolved}*", [_resolved_line(r) for r in data.resolved], c.resolved, "`/hc stats` has the totals."),
-        (f"*Waiting on reporters — {c.waiting}*", [_waiting_line(r, data.now) for r in data.waiting], c.waiting, "`/hc list needs-info` shows them all."),
+         "`/hc list critical` and `/hc list open` show them all.", urgent_total > 0),
+        (f"*Resolved {period} — {c.resolved}*", [_resolved_line(r) for r in data.resolved], c.resolved,
+         "`/hc stats` has the totals.", c.resolved > 0),
+        (f"*Waiting on reporters — {c.waiting}*", [_waiting_line(r, data.now) for r in data.waiting], c.waiting,
+         "`/hc list needs-info` shows them all.", c.waiting > 0),
+        # Critical/high breaches carry their SLA state in their own list; only the others are listed.
         (_breaches_heading(data), [_breaching_line(r, data.now) for r in data.breaching], c.breaching - c.breaching_urgent,
-         "`/hc list open` shows every open ticket."),
+         "`/hc list open` shows every open ticket.", c.breaching > 0),
     ]
-    for heading, lines, total, more in lists:
-        if total:
+    for heading, lines, total, more, shown in lists:
+        if shown:
             out.append({"type": "divider"})
             out += _listed(heading, lines, total=total, more=more)
     out.append({"type": "divider"})
     out.append(_section(_period_summary(data, period)))
-    footer = [f"Covers {when(data.since, data.tz) if data.since else 'the start'} → {when(data.now, data.tz)} ({data.tz.key})"]
-    if chart:
-        footer.append("chart of opened vs resolved per day below")
+    start = data.since or data.began
+    footer = [f"Covers {when(start, data.tz) if start else 'the start'} → {when(data.now, data.tz)} ({data.tz.key})"]
     if next_at is not None:
         footer.append(f"next digest {when(next_at, data.tz)}")
     out.append({"type": "context", "elements": [{"type": "mrkdwn", "text": " · ".join(footer)}]})

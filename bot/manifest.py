@@ -39,6 +39,9 @@ SCOPE_FOR_METHOD: dict[str, str | None] = {
 }
 # History in private channels needs the groups: twin of the channels: scope.
 PRIVATE_TWIN = {"channels:history": "groups:history", "channels:read": "groups:read"}
+# Scopes a method needs besides its own: the outbox reads a DM's history (im:history) to find a
+# post whose answer was lost in a crash before posting it again (bot.outbox).
+ALSO_FOR_METHOD = {"conversations.history": ("im:history",)}
 SCOPE_FOR_EVENT = {
     "message.channels": "channels:history",
     "message.groups": "groups:history",
@@ -58,6 +61,7 @@ def scopes_for(methods: set[str]) -> list[str]:
             scopes.add(scope)
             if scope in PRIVATE_TWIN:
                 scopes.add(PRIVATE_TWIN[scope])
+        scopes.update(ALSO_FOR_METHOD.get(method, ()))
     scopes.update(s for s in SCOPE_FOR_EVENT.values() if s)
     return sorted(scopes)
 
@@ -68,6 +72,8 @@ METHODS_USED = {
     "conversations.history", "conversations.replies", "conversations.info", "views.open",
     "views.publish", "usergroups.users.list", "users.list",  # App Home; the triage user group; bare @name
     "users.info",  # the reporter's timezone, for follow-up reminders in working hours
+    "conversations.open", "reactions.remove",  # resolution DMs; a reopened report loses its check mark
+    "files.getUploadURLExternal", "files.completeUploadExternal",  # the digest's chart
 }
 
 MANIFEST: dict[str, Any] = {

@@ -9,15 +9,22 @@ A crash between Slack accepting a post and the row being marked delivered is the
 a message could be sent twice. Every post carries the outbox id in Slack message metadata; before
 posting a row whose previous attempt vanished without a trace, the worker looks for that metadata
 in the channel and, if the message is there, records it instead of posting again.
+
+A direct message is enqueued for a user (`enqueue_dm`); delivery opens the DM (conversations.open),
+remembers its D… channel on the row so a retry never opens it again, and posts there; the look-up
+after a crash then reads the DM's history (im:history). Bots, the bot itself included, are never
+sent a DM: users.info says who is one.
 """
 from __future__ import annotations
 
+import json
 import random
 from datetime import timedelta
 from typing import Any
 
 from slack_sdk.errors import SlackApiError, SlackRequestError
 from slack_sdk.web import WebClient
+from sqlalchemy import update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
@@ -43,6 +50,12 @@ TICKET_CARD = "$ticket.card_ts"
 # A card update's blocks are rendered at delivery, from the ticket as it is then, so queued updates
 # all converge on the current state.
 RENDER_CARD = "$render.ticket_card"
+# A DM's channel until delivery opens it: "$dm:U123". Also the row's lane, so DMs to one person are
+# paced and ordered like posts in one channel.
+DM_PREFIX = "$dm:"
+# A link to the ticket's thread, anywhere in a post's text or blocks: the report's permalink, or
+# (for a ticket whose card started the thread) the card's, asked of chat.getPermalink at delivery.
+TICKET_LINK = "$ticket.link"
 
 
 def enqueue(
@@ -67,6 +80,23 @@ def enqueue(
     return row
 
 
+def enqueue_dm(
+    session: Session,
+    *,
+    user: str,
+    text: str,
+    blocks_: list[dict[str, Any]] | None = None,
+    team_id: str | None = None,
+    ticket_id: int | None = None,
+    dedupe_key: str | None = None,
+) -> OutboxMessage:
+    """A direct message to `user`, in the caller's transaction; `text` must already be safe."""
+    params: dict[str, Any] = {"channel": DM_PREFIX + user, "text": text, "unfurl_links": False}
+    if blocks_:
+        params["blocks"] = blocks_
+    return enqueue(session, method="chat.postMessage", params=params, team_id=team_id, ticket_id=ticket_id, dedupe_key=dedupe_key)
+
+
 def pace_for(row: OutboxMessage, *, interval: float) -> float:
     return interval if row.method in PACED_METHODS else 0.0
 
@@ -79,12 +109,17 @@ class OutboxDelivery:
         self._client = client
 
     def __call__(self, row: OutboxMessage, owner: str) -> None:
-        params = self._resolve(row)
-        if params is None:  # the ticket's card or thread is not posted yet: try again shortly
-            with session_scope(self._engine) as session:
-                queue.retry_later(session, row, owner=owner, delay=timedelta(seconds=1), error="waiting for ticket card", max_attempts=MAX_ATTEMPTS * 4)
-            return
         try:
+            params = self._resolve(row)
+            if params is None:  # the ticket's card or thread is not posted yet: try again shortly
+                with session_scope(self._engine) as session:
+                    queue.retry_later(session, row, owner=owner, delay=timedelta(seconds=1), error="waiting for ticket card", max_attempts=MAX_ATTEMPTS * 4)
+                return
+            if str(params.get("channel", "")).startswith(DM_PREFIX):
+                skip = self._open_dm(row, owner, params)
+                if skip:
+                    self._skip_dm(row, owner, skip)
+                    return
             result = self._already_posted(row, params) if self._previous_attempt_vanished(row) else None
             if result is None:
                 result = self._call(row, params)
@@ -118,14 +153,61 @@ class OutboxDelivery:
                     params[key] = filled
                 if ticket is not None and params.get("blocks") == RENDER_CARD:
                     params.update(blocks=blocks.ticket_card(ticket), text=blocks.card_text(ticket))
+        if TICKET_LINK in json.dumps(params):
+            params = self._fill_link(row, params)
+            if params is None:
+                return None
         if row.method == "chat.postMessage":
             params["metadata"] = {"event_type": METADATA_EVENT, "event_payload": {"outbox_id": row.id}}
         return params
 
+    def _fill_link(self, row: OutboxMessage, params: dict[str, Any]) -> dict[str, Any] | None:
+        with session_scope(self._engine) as session:
+            ticket = session.get(Ticket, row.ticket_id) if row.ticket_id else None
+            if ticket is None or not ticket.channel or not ticket.thread_ts:
+                return None
+            link, channel, thread_ts = (ticket.permalink if ticket.message_ts else None), ticket.channel, ticket.thread_ts
+        if not link:
+            link = str(self._client.chat_getPermalink(channel=channel, message_ts=thread_ts).get("permalink") or "")
+        # JSON-escaped, so a link can never break the structure of the blocks it goes into.
+        return dict(json.loads(json.dumps(params).replace(TICKET_LINK, json.dumps(link)[1:-1])))
+
+    def _open_dm(self, row: OutboxMessage, owner: str, params: dict[str, Any]) -> str | None:
+        """Point `params` at the user's DM channel; returns why not to send instead, if so."""
+        cached = (row.result or {}).get("dm_channel")
+        if not cached:
+            user = str(params["channel"])[len(DM_PREFIX):]
+            info = self._client.users_info(user=user).get("user") or {}
+            if info.get("is_bot") or user == "USLACKBOT":
+                return "is_bot"
+            if info.get("deleted"):
+                return "account_inactive"
+            cached = str((self._client.conversations_open(users=user).get("channel") or {}).get("id") or "")
+            if not cached:
+                raise SlackRequestError("conversations.open returned no channel")
+            row.result = {"dm_channel": cached}
+            with session_scope(self._engine) as session:  # a retry posts here without opening again
+                session.execute(
+                    update(OutboxMessage).where(OutboxMessage.id == row.id, OutboxMessage.lease_owner == owner).values(result=row.result)  # type: ignore[arg-type]
+                )
+        params["channel"] = cached
+        return None
+
+    def _skip_dm(self, row: OutboxMessage, owner: str, why: str) -> None:
+        if why != "is_bot":  # a deactivated account: a permanent error, recorded on the ticket
+            self._fail(row, owner, why)
+            return
+        with session_scope(self._engine) as session:
+            if queue.finish(session, row, owner=owner):
+                stored = session.get(OutboxMessage, row.id)
+                if stored is not None:
+                    stored.result = {"ok": True, "skipped": why}
+
     @staticmethod
     def _previous_attempt_vanished(row: OutboxMessage) -> bool:
-        # attempts was incremented by this claim; an earlier attempt that failed normally left an error.
-        return row.method == "chat.postMessage" and row.attempts > 1 and not row.error
+        # attempts was incremented by this claim; an earlier attempt that failed normally left an
+        # error. A connection error may have cut off the answer to a post Slack did make: look too.
+        return row.method == "chat.postMessage" and row.attempts > 1 and (not row.error or row.error.startswith("connection error"))
 
     def _already_posted(self, row: OutboxMessage, params: dict[str, Any]) -> dict[str, Any] | None:
         channel = params["channel"]
@@ -209,5 +291,5 @@ class OutboxDelivery:
 
 
 def _summary(result: dict[str, Any]) -> dict[str, Any]:
-    keep = ("ok", "channel", "ts", "recovered", "status")
+    keep = ("ok", "channel", "ts", "recovered", "status", "skipped")
     return {k: result[k] for k in keep if k in result}

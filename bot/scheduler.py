@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from models.types import utcnow
@@ -43,6 +44,15 @@ class Scheduler:
         self._jobs[name] = Periodic(name=name, seconds=seconds, run=run)
         if self._scheduler.running:
             self._add(self._jobs[name])
+
+    def cron(self, *, name: str, trigger: BaseTrigger, run: Job) -> None:
+        """Add, or replace by name, a job with a trigger of its own (a digest's CronTrigger in its
+        IANA timezone, a one-off at start-up). Not run by run_all: tests call `run` themselves."""
+        self._scheduler.add_job(self._safe, trigger, args=[Periodic(name=name, seconds=0, run=run)], id=name, replace_existing=True)
+
+    def remove(self, name: str) -> None:
+        if self._scheduler.get_job(name) is not None:
+            self._scheduler.remove_job(name)
 
     def _add(self, job: Periodic) -> None:
         self._scheduler.add_job(self._safe, IntervalTrigger(seconds=job.seconds), args=[job], id=job.name, replace_existing=True)

@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlmodel import Session
 
+from bot import csat
 from bot.errors import UserInputError
 from bot.settings import Settings
 from bot.sla import format_duration, targets
@@ -34,6 +35,7 @@ class Stats:
     waiting_on_reporters: int
     first_response_breaches: int
     resolution_breaches: int
+    satisfaction: csat.Satisfaction | None = None  # 👍/👎 answers to the resolution DMs (bot.csat)
 
 
 def parse_period(text: str | None) -> timedelta:
@@ -65,6 +67,7 @@ def compute(session: Session, *, team_id: str, settings: Settings, period: timed
         median_first_response=first_median, first_responses=first_count,
         median_resolution=resolution_median, resolutions=resolution_count,
         waiting_on_reporters=waiting, first_response_breaches=missed_first, resolution_breaches=missed_resolution,
+        satisfaction=csat.satisfaction(session, team_id=team_id, since=since),
     )
 
 
@@ -94,5 +97,7 @@ def render(stats: Stats) -> tuple[str, list[dict[str, Any]]]:
         f"*Waiting on reporters:* {stats.waiting_on_reporters}",
         f"*SLA breaches:* {stats.first_response_breaches} first response · {stats.resolution_breaches} resolution",
     ]
+    if stats.satisfaction is not None:
+        lines.append(f"*Satisfaction:* {stats.satisfaction.describe()}")
     text = "\n".join(lines)
     return text, [{"type": "section", "text": {"type": "mrkdwn", "text": text}}]

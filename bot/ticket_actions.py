@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlmodel import Session
 
-from bot import blocks, cards
+from bot import blocks, cards, notify
 from bot.errors import UserInputError
 from bot.tickets import change, record
 from bot.triage import details_needed, severity_for
@@ -77,7 +77,10 @@ def not_an_issue(session: Session, ticket: Ticket, *, actor: str) -> Changed:
     if ticket.status in CLOSED:
         return {}
     now = utcnow()
-    return apply(session, ticket, actor=actor, announce=False, note="not an issue", status="wont_fix", resolution=f"Not an issue (said by <@{actor}>)", resolved_at=now)
+    changed = apply(session, ticket, actor=actor, announce=False, note="not an issue", status="wont_fix", resolution=f"Not an issue (said by <@{actor}>)", resolved_at=now)
+    if actor != ticket.reporter:  # a reporter withdrawing their own report knows why
+        notify.wont_fix(session, ticket, actor=actor, note="The triage team found this is not an issue.")
+    return changed
 
 
 def set_status(session: Session, ticket: Ticket, *, actor: str, status: str, note: str | None = None) -> Changed:
@@ -94,7 +97,11 @@ def set_status(session: Session, ticket: Ticket, *, actor: str, status: str, not
     if status == "wont_fix":
         if ticket.status in CLOSED:
             raise UserInputError(f"{ticket.key} is already {ticket.status}.", usage=f"/hc reopen {ticket.key} [why]")
-        return apply(session, ticket, actor=actor, note=note, status="wont_fix", resolved_at=utcnow(), resolution=note or "Won't fix")
+        if not (note or "").strip():  # the reporters are told why (bot.notify)
+            raise UserInputError("Say why it won't be fixed: the reporters are told.", usage=f"/hc status {ticket.key} wont_fix <why>")
+        changed = apply(session, ticket, actor=actor, note=note, status="wont_fix", resolved_at=utcnow(), resolution=note)
+        notify.wont_fix(session, ticket, actor=actor, note=note or "")
+        return changed
     if ticket.status in CLOSED:
         return reopen(session, ticket, actor=actor, why=note, status=status)
     return apply(session, ticket, actor=actor, note=note, status=status)
@@ -114,7 +121,9 @@ def resolve(session: Session, ticket: Ticket, *, actor: str, note: str) -> Chang
     if ticket.status in CLOSED:
         raise UserInputError(f"{ticket.key} is {ticket.status.replace('_', ' ')}; reopen it first.", usage=f"/hc reopen {ticket.key} [why]")
     text = f":white_check_mark: <@{actor}> resolved {ticket.key}: {blocks.safe(note, limit=1000)}"
-    return apply(session, ticket, actor=actor, note=note, message=text, status="resolved", resolution=note, resolved_at=utcnow())
+    changed = apply(session, ticket, actor=actor, note=note, message=text, status="resolved", resolution=note, resolved_at=utcnow())
+    notify.resolved(session, ticket, actor=actor, note=note)  # every reporter hears: threads, DMs, ✅
+    return changed
 
 
 def reopen(session: Session, ticket: Ticket, *, actor: str, why: str | None = None, status: str = "triaged") -> Changed:
@@ -122,7 +131,10 @@ def reopen(session: Session, ticket: Ticket, *, actor: str, why: str | None = No
         raise UserInputError(f"{ticket.key} is still open ({ticket.status}).", usage=f"/hc status {ticket.key} <status>")
     reason = f": {blocks.safe(why, limit=500)}" if why else ""
     text = f":leftwards_arrow_with_hook: <@{actor}> reopened {ticket.key}{reason}"
-    return apply(session, ticket, actor=actor, note=why, message=text, status=status, resolved_at=None, resolution=None, duplicate_of=None)
+    previous = ticket.status
+    changed = apply(session, ticket, actor=actor, note=why, message=text, status=status, resolved_at=None, resolution=None, duplicate_of=None)
+    notify.reopened(session, ticket, previous=previous)
+    return changed
 
 
 def close(session: Session, ticket: Ticket, *, actor: str, note: str | None = None) -> Changed:
@@ -171,4 +183,5 @@ def mark_duplicate(session: Session, ticket: Ticket, *, actor: str, original: Ti
     session.add(original)
     cards.post_in_thread(session, original, text=f"{ticket.key} was marked a duplicate of {original.key} ({len(original.affected_users)} people affected).")
     cards.refresh_card(session, original)
+    notify.duplicate_closed(session, ticket, original=original, actor=actor)
     return original, changed

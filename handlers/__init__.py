@@ -5,8 +5,10 @@ from slack_bolt import App
 
 from handlers import actions, commands, events, messages, shortcuts, views
 from handlers import followups
+from handlers import loop
 
 
 def register(app: App) -> None:
     for module in (messages, events, commands, actions, views, shortcuts, followups):
         module.register(app)
+    loop.register(app)

@@ -8,6 +8,7 @@ from slack_sdk.web import WebClient
 
 from bot import blocks
 from bot.commands import CommandInput, run
+import bot.digest_commands  # noqa: F401  (registers `/hc digest`)
 from bot.errors import UserInputError
 from handlers.context import db
 from handlers.directory import directory_of, settings_of

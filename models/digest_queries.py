@@ -7,15 +7,18 @@ which both SQLite ≥ 3.25 and PostgreSQL have).
 """
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any, Protocol
 
-from sqlalchemy import Date, Float, and_, case, cast, func, literal, or_, select, text
+from sqlalchemy import Float, and_, case, cast, func, literal, or_, select, text, union_all
+from sqlalchemy.engine import Engine
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session
 
+from models.db import READ_ONLY
 from models.digest_tables import DigestRun
 from models.followup_tables import Followup
 from models.tables import OPEN_STATUSES, SEVERITIES, OutboxMessage, Ticket
@@ -67,6 +70,15 @@ class Counts:
         return sum(self.open_by_severity.values())
 
 
+@contextmanager
+def read_session(engine: Engine) -> Iterator[Session]:
+    """A session that only reads: on SQLite it takes no write lock, so the scheduler's look at
+    what is due never makes an acknowledgement wait."""
+    with engine.connect().execution_options(**{READ_ONLY: True}) as connection:
+        with Session(bind=connection, expire_on_commit=False) as session:
+            yield session
+
+
 def _bind(value: datetime) -> Any:
     return literal(value, UTCDateTime)
 
@@ -105,6 +117,8 @@ def _in_period(column: Any, since: datetime | None, now: datetime) -> list[Colum
 
 
 def counts(session: Session, *, team_id: str, since: datetime | None, now: datetime, targets: Mapping[str, Targets], warn_at: float) -> Counts:
+    """Open tickets are those open now (a ticket's status is its current one); new and resolved
+    are counted over the period (since, now]."""
     state = sla_state(targets, now=now, warn_at=warn_at)
     breached = case((state == "breached", 1), else_=0)
     urgent = Ticket.severity.in_(URGENT)  # type: ignore[attr-defined]
@@ -113,7 +127,7 @@ def counts(session: Session, *, team_id: str, since: datetime | None, now: datet
             Ticket.severity, func.count(),
             func.sum(case((Ticket.status == "needs_info", 1), else_=0)),
             func.sum(breached), func.sum(case((urgent, breached), else_=0)),
-        ).where(*_team_open(team_id), Ticket.created_at <= _bind(now)).group_by(Ticket.severity)
+        ).where(*_team_open(team_id)).group_by(Ticket.severity)
     ).all()
     by_category = session.execute(
         select(Ticket.category, func.count().label("n"))
@@ -178,7 +192,7 @@ def urgent_open(session: Session, *, team_id: str, now: datetime, targets: Mappi
     """Open critical and high tickets, most severe then oldest first."""
     state = sla_state(targets, now=now, warn_at=warn_at)
     return _rows(session, select(*_columns(state)).where(
-        *_team_open(team_id), Ticket.severity.in_(URGENT), Ticket.created_at <= _bind(now),  # type: ignore[attr-defined]
+        *_team_open(team_id), Ticket.severity.in_(URGENT),  # type: ignore[attr-defined]
     ).order_by(_severity_rank(), Ticket.created_at, Ticket.id).limit(limit))
 
 
@@ -186,7 +200,7 @@ def breaching_other(session: Session, *, team_id: str, now: datetime, targets: M
     """Open medium/low tickets past a target (the urgent ones show their SLA state in their own list)."""
     state = sla_state(targets, now=now, warn_at=warn_at)
     return _rows(session, select(*_columns(state)).where(
-        *_team_open(team_id), Ticket.severity.not_in(URGENT), state == "breached", Ticket.created_at <= _bind(now),  # type: ignore[attr-defined]
+        *_team_open(team_id), Ticket.severity.not_in(URGENT), state == "breached",  # type: ignore[attr-defined]
     ).order_by(_severity_rank(), Ticket.created_at, Ticket.id).limit(limit))
 
 
@@ -198,46 +212,46 @@ def resolved_in_period(session: Session, *, team_id: str, since: datetime | None
     return _rows(session, query.limit(limit))
 
 
-def waiting_on_reporters(session: Session, *, team_id: str, now: datetime, limit: int) -> list[TicketRow]:
+def waiting_on_reporters(session: Session, *, team_id: str, limit: int) -> list[TicketRow]:
     """Tickets in needs_info, longest waiting first (since the reporter was last asked)."""
     since = func.coalesce(Followup.last_asked_at, Ticket.updated_at)
     query = (
         select(*_columns(literal("waiting")), since.label("waiting_since"))
         .select_from(Ticket).outerjoin(Followup, and_(Followup.ticket_id == Ticket.id, Followup.state == "open"))
-        .where(Ticket.team_id == team_id, Ticket.status == "needs_info", Ticket.created_at <= _bind(now))
+        .where(Ticket.team_id == team_id, Ticket.status == "needs_info")
         .order_by(since, Ticket.id)
     )
     return _rows(session, query.limit(limit))
 
 
-def per_day(session: Session, *, team_id: str, start: datetime, now: datetime, offset: timedelta) -> dict[str, dict[date, dict[str, int]]]:
-    """Opened and resolved tickets per local day and severity since `start` (for the chart).
+def per_day(session: Session, *, team_id: str, days: Sequence[tuple[date, datetime, datetime]]) -> dict[str, dict[date, dict[str, int]]]:
+    """Opened and resolved tickets per day and severity (for the chart); `days` are (day, start, end)
+    with the bounds in UTC, cut at local midnight by the caller (so a 23- or 25-hour day is right).
 
-    Days are cut at local midnight with one UTC offset (the timezone's offset now): exact on
-    both databases, and off by an hour only around a daylight-saving change within the period.
+    One indexed range count per day rather than a date function on every ticket: the day table is
+    a few SELECTs glued by UNION ALL (SQLite has no column names for a VALUES list), joined on the
+    range, so the database reads only the index entries of the period and no ticket rows.
     """
     out: dict[str, dict[date, dict[str, int]]] = {"opened": {}, "resolved": {}}
+    if not days:
+        return out
+    table = union_all(*(
+        select(literal(index).label("i"), _bind(start).label("start"), _bind(end).label("end"))
+        for index, (_, start, end) in enumerate(days)
+    )).cte("days")
     for name, column, extra in (
         ("opened", Ticket.created_at, []),
         ("resolved", Ticket.resolved_at, [Ticket.status.in_(DONE_STATUSES)]),  # type: ignore[attr-defined]
     ):
-        day = _local_day(session, column, offset).label("day")
         rows = session.execute(
-            select(day, Ticket.severity, func.count())
-            .where(Ticket.team_id == team_id, column >= _bind(start), column <= _bind(now), *extra)
-            .group_by(day, Ticket.severity)
+            select(table.c.i, Ticket.severity, func.count())
+            .select_from(table).join(Ticket, and_(column >= table.c.start, column < table.c.end))
+            .where(Ticket.team_id == team_id, *extra)
+            .group_by(table.c.i, Ticket.severity)
         ).all()
-        for value, severity, count in rows:
-            when = value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
-            out[name].setdefault(when, {})[str(severity)] = int(count)
+        for index, severity, count in rows:
+            out[name].setdefault(days[int(index)][0], {})[str(severity)] = int(count)
     return out
-
-
-def _local_day(session: Session, column: Any, offset: timedelta) -> Any:
-    seconds = int(offset.total_seconds())
-    if session.get_bind().dialect.name == "sqlite":
-        return func.date(column, f"{seconds:+d} seconds")
-    return cast(func.timezone("UTC", column) + text(f"interval '{seconds} seconds'"), Date)
 
 
 def first_ticket_at(session: Session, *, team_id: str) -> datetime | None:

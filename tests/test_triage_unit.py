@@ -20,7 +20,7 @@ from bot.triage import (
     slack_to_text,
     triage,
 )
-from bot.triage.model import MODEL_PATH, load_model
+from bot.triage.model import MODEL_PATH, load_model, set_model
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -245,6 +245,23 @@ def test_model_file_is_small_and_has_provenance() -> None:
     assert set(model["category"]["classes"]) == {"bug", "feature", "question"}
     prov = model["provenance"]
     assert "issue_reports_labelled.csv" in prov["category_data"] and prov["script"]
+
+
+def test_works_without_a_model_file() -> None:
+    set_model({})
+    try:
+        result = triage(text="Save crashes. Steps: open settings, click save. Expected: it saves.",
+                        title="Save crashes on Windows 11")
+        assert result.category == "bug" and any("no classifier model" in r for r in result.reasons)
+        assert result.fields["steps"] and result.fields["expected"]
+    finally:
+        set_model(None)
+    assert load_model().get("category")
+
+
+def test_github_input_is_never_chatter() -> None:
+    result = triage(text="", title="ok")
+    assert result.is_report is True and result.title == "ok"
 
 
 def test_package_imports_no_slack_db_or_ml_modules() -> None:

@@ -32,15 +32,18 @@ _SUB_RULES: tuple[tuple[str, FastRe], ...] = (
         r"(?:bug|issue|error|fix|update|request)|missing (?:docs|documentation)|undocumented|not documented|"
         r"(?:update|fix|improve) (?:the )?(?:docs|documentation|readme))\b|^\W*\[?docs?\]?\s*[:\]]")),
     ("data", _rx(
-        r"\b(?:(?:wrong|incorrect|inconsistent|mismatch\w*) (?:totals?|amounts?|numbers?|sums?|counts?|values?|"
-        r"data|figures|balances?|prices?)|(?:missing|lost|duplicat\w*|deleted) (?:records?|rows?|data|entries|"
+        r"\b(?:(?:wrong|incorrect|inconsistent|mismatch\w*) (?:totals?|amounts?|numbers?|sums?|"
+        r"counts?|values?|"
+        r"data|figures|balances?|prices?)|(?:missing|lost|duplicat\w*|deleted) (?:records?|rows?|"
+        r"data|entries|"
         r"orders|items|transactions)|data (?:loss|lost|corrupt\w*|mismatch|missing|integrity)|corrupt\w*|"
         r"(?:data|records|orders|rows) [^.!?\n]{0,30}(?:is|are|was|were) (?:gone|lost|deleted|missing)|"
         r"duplicat\w* (?:rows?|records?|entries|orders?|charges?)|exports? (?:is |are )?(?:wrong|empty|"
         r"missing|broken|incomplete)|(?:csv|excel|report) (?:shows?|has|is) (?:wrong|missing|empty)|out of "
         r"sync|don'?t add up|doesn'?t add up)\b")),
     ("performance", _rx(
-        r"\b(?:slow\w*|latency|lag\w*|timeouts?|timed? ?out|times out|takes? ~?(?:\d+ ?(?:s|ms|secs?|seconds|mins?|minutes)?|forever|ages|minutes|"
+        r"\b(?:slow\w*|latency|lag\w*|timeouts?|timed? ?out|times out|takes? ~?(?:\d+ ?(?:s|ms|secs?|"
+        r"seconds|mins?|minutes)?|forever|ages|minutes|"
         r"seconds|so long|too long)|performance|perf|memory leak|high (?:cpu|memory)|cpu usage|memory usage|"
         r"out of memory|oom|sluggish|hangs?|hanging|freez\w*|unresponsive|spinner (?:forever|keeps)|"
         r"spins forever|loads? forever|p9\d)\b", strip=True)),

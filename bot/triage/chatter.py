@@ -34,11 +34,13 @@ _NON_WORD = re.compile(r"[^\w\s+'-]+", re.UNICODE)
 
 PROBLEM = re.compile(
     r"\b(?:bug|error\w*|errs?|fail\w*|broken|break\w*|crash\w*|exception|not (?:working|loading|showing|"
-    r"saving|sending|found|syncing|updating|arriving|opening|responding|appearing|going through)|doesn'?t|does not|don'?t work|didn'?t|isn'?t|won'?t|can'?t|cannot|unable|"
+    r"saving|sending|found|syncing|updating|arriving|opening|responding|appearing|going through)|"
+    r"doesn'?t|does not|don'?t work|didn'?t|isn'?t|won'?t|can'?t|cannot|unable|"
     r"couldn'?t|stuck|hang\w*|freez\w*|froze|blank|nothing happens|does nothing|wrong|incorrect|missing|"
     r"lost|slow\w*|latency|lag\w*|timeout|timed out|times out|down|outage|issue|problem|glitch|regression|"
     r"[45]\d\ds?|never (?:arrives?|arrived|loads?|works?)|(?:logged|kicked|signed) out|takes? ~?\d+ ?(?:s|ms|"
-    r"secs?|seconds|min|minutes)|throw\w*|err_\w+|declin\w*|reject\w*|spinner|spinning|404|invalid|denied|forbidden|duplicate\w*|"
+    r"secs?|seconds|min|minutes)|throw\w*|err_\w+|declin\w*|reject\w*|spinner|spinning|404|invalid|"
+    r"denied|forbidden|duplicate\w*|"
     r"overlap\w*|typo|misaligned|leak\w*|corrupt\w*|disappear\w*|gone)\b", re.I)
 REQUEST = re.compile(
     r"\b(?:(?:can|could|shall|should) (?:we|you|they|someone) (?:please )?(?:add|have|get|support|make|"
@@ -66,7 +68,8 @@ _PRODUCT = re.compile(
 
 _SOCIAL_PHRASES = re.compile(
     r"\b(?:no (?:problem|problems|issue|issues|worries)|not a problem|my bad|sorry for the delay|"
-    r"going down (?:for|to)|down for (?:lunch|coffee|a bit)|(?:issue|problem) (?:is )?(?:fixed|resolved|gone)|"
+    r"going down (?:for|to)|down for (?:lunch|coffee|a bit)|(?:issue|problem) (?:is )?(?:fixed|"
+    r"resolved|gone)|"
     r"all (?:good|fixed|green))\b", re.I)
 
 

@@ -31,8 +31,8 @@ _OB = re.compile(
     r"didn'?t|isn'?t|is not|won'?t|can'?t|cannot|unable|broken|nothing happens|not working|stuck|"
     r"hangs?|freez\w+|blank|wrong|incorrect|missing|shows?|displays?|returns?|throws?|does nothing|"
     r"(?:is|are|so|too|very|really) slow|takes? \d+ ?(?:s|ms|sec|secs|seconds|minutes?)\b|get(?:s|ting)? "
-    r"(?:an?|the)?\s*(?:error|\d{3}))\b|\b[45]\d\d\b|\berr_[a-z_]+|\b(?:type|value|key|index|attribute|runtime|syntax|reference|name|import|"
-    r"assertion|os|io)error\b", re.I)
+    r"(?:an?|the)?\s*(?:error|\d{3}))\b|\b[45]\d\d\b|\berr_[a-z_]+|\b(?:type|value|key|index|attribute|"
+    r"runtime|syntax|reference|name|import|assertion|os|io)error\b", re.I)
 _OB_CLAUSE = re.compile(r"\b(?:instead|but)\b[^.;\n—–]*", re.I)
 _CLAUSE_SPLIT = re.compile(r"\s+[—–]\s+|\s+-\s+|;\s*|,\s*(?=(?:but|instead|and|expected|expecting|"
                            r"should|it|i|we)\b)|\s+(?=(?:but|instead|whereas)\b)", re.I)
@@ -108,7 +108,7 @@ def analyse(text: str, *, title: str | None = None) -> Analysis:
         if lab:
             name, rest = lab
             an.sections.setdefault(name, rest)
-            current = name if not rest else current
+            current = "steps" if name == "steps" else None    # a steps label may go on over lines
         elif current:
             sec = an.sections.get(current, "")
             if len(sec) < 2000 and line.lower() not in ("_no response_", "n/a", "none", "-"):
@@ -279,8 +279,8 @@ def extract_fields(text: str, *, title: str | None = None,
     fields: dict[str, str | None] = dict.fromkeys(DETAILS)
     sec = an.sections
     start = 1 if title and title.strip() else 0
-    # The presence models were fitted on full bug reports; a chat message of a sentence or three
-    # is judged by its explicit cues instead ("expected …", "should …", "when I …", "steps").
+    # The presence models were fitted on full bug reports; in a chat message of a sentence or three
+    # explicit cues ("expected …", "should …", a "steps" label) count as well.
     chat = len(an.units) - start <= CHAT_UNITS
 
     # steps ----------------------------------------------------------------------

@@ -19,7 +19,8 @@ _LABEL_WORDS: dict[str, str] = {
     "expected": r"expected(?: behaviou?r| result| results| outcome| output)?|desired behaviou?r|"
                 r"what (?:did you|do you|you) expect(?:ed)?(?: to happen)?|what should happen|eb",
     "actual": r"actual(?: behaviou?r| result| results| outcome| output)?|current behaviou?r|observed"
-              r"(?: behaviou?r)?|what (?:actually )?happened(?: instead)?|what happens|error(?: message)?s?|ob",
+              r"(?: behaviou?r)?|what (?:actually )?happened(?: instead)?|what happens|"
+              r"error(?: message)?s?|ob",
     "environment": r"environment|env|system info(?:rmation)?|platform|versions?|os|browser|device|"
                    r"(?:app |react |node |python |tensorflow |vs ?code |opencv |bitcoin core )version|"
                    r"os(?:/| and )browser|operating system|configuration",
@@ -53,7 +54,8 @@ EB_CUES: dict[str, re.Pattern[str]] = {
     "eb_worked": re.compile(r"\bused to\b|\bworked (?:fine|well|correctly|before|in|on)\b|\bpreviously\b|"
                             r"\bworks (?:fine|well|correctly|as expected) (?:in|on|with)\b", re.I),
     "eb_please": re.compile(r"\bplease\b|\b(?:could|can) (?:you|we|it|this)\b|\bsuggest", re.I),
-    "eb_as": re.compile(r"\bas (?:expected|intended|documented|described|specified)\b|\bper (?:the )?spec", re.I),
+    "eb_as": re.compile(r"\bas (?:expected|intended|documented|described|specified)\b|"
+                        r"\bper (?:the )?spec", re.I),
     "eb_label": re.compile(r"^\W{0,4}(?:" + _LABEL_WORDS["expected"] + r")\s*(?::|-\s|–|—)", re.I),
 }
 
@@ -61,12 +63,14 @@ _IMPERATIVE = (
     "open|click|go|navigate|type|enter|select|press|create|run|launch|install|start|load|visit|tap|add|"
     "delete|remove|set|choose|right-click|double-click|drag|close|restart|save|use|make|put|try|call|"
     "build|compile|execute|invoke|import|configure|change|edit|insert|write|define|upload|download|"
-    "log ?in(?! (?:fails?|failed|is|page|button|screen|broken|does|doesn|not))|sign (?:in|up|out)|switch|scroll|hover|move|copy|paste|check|uncheck|enable|disable|toggle|fill|"
+    "log ?in(?! (?:fails?|failed|is|page|button|screen|broken|does|doesn|not))|sign (?:in|up|out)|"
+    "switch|scroll|hover|move|copy|paste|check|uncheck|enable|disable|toggle|fill|"
     "submit|refresh|reload|browse|point|send|apply|drop|attach|put|resize|rename|import|export|"
     "hit|wait|observe|notice|see|note|follow|do|place|search|pick|update|upgrade|expand|collapse"
 )
 S2R_CUES: dict[str, re.Pattern[str]] = {
-    "s2r_label": re.compile(r"\b(?:steps?|to reproduce|repro(?:duce|duction|ducible|ducing)?|str(?=\s*[:-]))\b",
+    "s2r_label": re.compile(r"\b(?:steps?|to reproduce|repro(?:duce|duction|ducible|ducing)?|"
+                            r"str(?=\s*[:-]))\b",
                             re.I),
     "s2r_imperative": re.compile(r"^\W{0,6}(?:\d+[.)]?\s+|[-*•]\s+)?(?:then |and |now |next |first |"
                                  r"finally |just )?(?:" + _IMPERATIVE + r")\b(?! (?:to|that|you)\b)", re.I),
@@ -89,7 +93,8 @@ S2R_CUES: dict[str, re.Pattern[str]] = {
     "s2r_url": re.compile(r"https?://|www\.\w", re.I),
     "s2r_config": re.compile(r"\.(?:conf|xml|html?|js|java|py|cpp|htaccess|ini|json|ya?ml)\b", re.I),
 }
-_NUMBERED = re.compile(r"^\s*(?:\d{1,2}\s*[.):-]|\d{1,2}\s+(?=[A-Za-z])|[-*•]\s+|\(\d{1,2}\)\s*|step \d+)", re.I)
+_NUMBERED = re.compile(r"^\s*(?:\d{1,2}\s*[.):-]|\d{1,2}\s+(?=[A-Za-z])|[-*•]\s+|\(\d{1,2}\)\s*|"
+                       r"step \d+)", re.I)
 _INLINE_ENUM = re.compile(r"(?:^|\s|:)\(?([1-9])[.)]\s+\S.*?\s\(?([2-9])[.)]\s+\S", re.S)
 
 

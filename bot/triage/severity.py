@@ -13,7 +13,7 @@ __all__ = ["SEVERITIES", "BUG_LIKE", "severity_for"]
 SEVERITIES = ("critical", "high", "medium", "low")
 BUG_LIKE = ("bug", "performance", "usability", "integration", "data")
 _LOW_BY_DEFAULT = ("feature_request", "question", "documentation")
-SCAN_CHARS = 800           # impact words are looked for in the first 800 characters (title first)
+SCAN_CHARS = 600           # impact words are looked for in the first 600 characters (title first)
 
 
 def _rx(pattern: str, *, strip: bool = True) -> FastRe:
@@ -31,29 +31,36 @@ _AUTH = _rx(r"\b(?:log ?in|logins|log(?:ging)? in|sign(?:ing)? ?in|auth\w*|sso|o
             r"reset|2fa|mfa|locked out|sessions? (?:expire|drop|lost)\w*)\b", strip=False)
 _AUTH_BROKEN = _rx(r"\b(?:(?:gets?|getting|got|being|are|is|keeps? getting) (?:logged|kicked|signed) out|"
                    r"(?:can'?t|cannot|unable to|could not|couldn'?t) (?:log|sign) ?in|locked out)\b")
-_FAILING = _rx(r"\b(?:fail\w*|never (?:arrives?|arrived|loads?|comes?|shows?|works?|completes?)|not arriving|broken|break\w*|down|error\w*|declin\w*|not working|doesn'?t work|does not "
+_FAILING = _rx(r"\b(?:fail\w*|never (?:arrives?|arrived|loads?|comes?|shows?|works?|completes?)|"
+               r"not arriving|broken|break\w*|down|error\w*|declin\w*|not working|doesn'?t work|does not "
                r"work|won'?t|can'?t|cannot|unable|impossible|stuck|5\d\d|crash\w*|nothing happens|does "
                r"nothing|not going through|rejected|timed? ?out|times out)\b", strip=False)
 _ALL = _rx(r"\b(?:everyone|everybody|all (?:users|customers|payments|orders|regions|accounts|of us)|every "
            r"(?:user|customer|payment|order)|nobody|no one|for all|100 ?%|entire|whole (?:site|app|company)|"
            r"company[- ]wide|globally)\b")
 _DATA_LOSS = _rx(r"\b(?:(?:data|records|orders|files|history)\b[^.!?\n]{0,30}\b(?:is|are|was|were|got|has "
-                 r"been|have been) (?:gone|deleted|wiped|erased|lost)|data loss|los(?:t|ing|e) (?:(?:all|my|our|their|the|customer|some) ){0,2}(?:data|work|records|"
-                 r"orders|changes|files|entries|history)|(?:data|records|orders|files) (?:were |was |got |are "
+                 r"been|have been) (?:gone|deleted|wiped|erased|lost)|data loss|"
+                 r"los(?:t|ing|e) (?:(?:all|my|our|their|the|customer|some) ){0,2}(?:data|work|records|"
+                 r"orders|changes|files|entries|history)|(?:data|records|orders|files) (?:were |was |"
+                 r"got |are "
                  r")?(?:deleted|wiped|erased|gone|lost)|wiped|deleted everything)\b")
 _LEAK = _rx(r"\b(?:data leak|leak\w*|exposed|exposure|security|vulnerab\w*|xss|sql injection|csrf|"
             r"(?:someone|somebody) else'?s|other (?:users?|customers?|people)'?s? (?:data|orders|accounts?|"
             r"invoices|emails?|details)|unauthori[sz]ed|privacy|pii|gdpr|breach)\b")
-_INTEGRITY = _rx(r"\b(?:(?:wrong|incorrect|bad|inconsistent|mismatch\w*) (?:totals?|amounts?|numbers?|prices?|"
+_INTEGRITY = _rx(r"\b(?:(?:wrong|incorrect|bad|inconsistent|mismatch\w*) (?:totals?|amounts?|"
+                 r"numbers?|prices?|"
                  r"balances?|counts?|values?|sums?|data|figures|tax|vat|currency|dates?)|corrupt\w*|"
-                 r"duplicat\w* (?:charges?|orders?|records?|rows?|entries|payments?)|double[- ]charg\w*|charged "
+                 r"duplicat\w* (?:charges?|orders?|records?|rows?|entries|payments?)|"
+                 r"double[- ]charg\w*|charged "
                  r"twice|(?:totals?|numbers?|amounts?|balances?) (?:are|is|don'?t|do not) (?:wrong|off|"
                  r"incorrect|match|add up))\b", strip=False)
 _COSMETIC = _rx(r"\b(?:typo\w*|spelling|misspel\w*|cosmetic|misaligned|alignment|colou?rs?|fonts?|padding|"
-                r"margins?|pixel\w*|icons?|wording|capitali[sz]\w*|grammar|off by a few pixels|looks (?:weird|"
+                r"margins?|pixel\w*|icons?|wording|capitali[sz]\w*|grammar|off by a few pixels|"
+                r"looks (?:weird|"
                 r"odd|off)|truncated label)\b")
 _WORKAROUND = _rx(r"\b(?:workaround|work-around|work around|can still|still able to|refresh\w* (?:fixes|"
-                  r"helps|solves)|reload\w* (?:fixes|helps)|retry\w* (?:works|fixes|helps)|works (?:after|on) "
+                  r"helps|solves)|reload\w* (?:fixes|helps)|retry\w* (?:works|fixes|helps)|"
+                  r"works (?:after|on) "
                   r"(?:a )?(?:refresh|reload|retry|second try)|fixed by (?:refreshing|reloading|retrying)|"
                   r"temporar(?:y|ily) fix)\b")
 _SOME = _rx(r"\b(?:some|a few|several|certain|one|a couple of|intermittent\w*|sometimes|occasionally)\b")
@@ -85,7 +92,8 @@ def severity_for(*, category: str, text: str, affected_count: int) -> tuple[str,
     failing = _first(_FAILING, text)
     every = _first(_ALL, text)
     if (hit := _first(_OUTAGE, text)) or (every and failing and not _first(_PAYMENT, text)
-                                          and re.search(r"\b(?:site|app|service|page|everything|api)\b", text)):
+                                          and re.search(r"\b(?:site|app|service|page|everything|"
+                                                        r"api)\b", text)):
         level = "critical"
         reasons.append(f"severity critical: outage (mentions '{hit or every + ' … ' + failing}')")
     elif hit := _first(_DATA_LOSS, text):
@@ -100,7 +108,8 @@ def severity_for(*, category: str, text: str, affected_count: int) -> tuple[str,
             reasons.append(f"severity critical: payments failing for all (mentions '{pay}' … '{failing}' … '{every}')")
         else:
             level = "high"
-            reasons.append(f"severity high: payments failing for some (mentions '{pay}' … '{failing}', business impact)")
+            reasons.append(f"severity high: payments failing for some (mentions '{pay}' … '{failing}', "
+                           "business impact)")
     elif ((auth := _first(_AUTH, text)) and failing) or (auth := _first(_AUTH_BROKEN, text)):
         level = "high"
         said = f"'{auth}' … '{failing}'" if failing and auth not in failing else f"'{auth}'"
