@@ -270,3 +270,12 @@ def test_package_imports_no_slack_db_or_ml_modules() -> None:
             "('slack_bolt', 'slack_sdk', 'sqlmodel', 'sqlalchemy', 'numpy', 'sklearn')]; "
             "assert not bad, bad")
     subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True)
+
+
+def test_eb_model_has_threshold_and_implicit_cues() -> None:
+    from bot.triage.extract import analyse
+    eb = load_model()["details"]["eb"]
+    assert 0.0 < eb["__threshold__"] < 1.0
+    an = analyse("The export does not include the header row.", title="Export doesn't work anymore")
+    assert "eb_neg_func" in an.cues[0] and "eb_regress" in an.cues[0]
+    assert "t_eb_neg_func" in an.features and "eb_neg_func" in an.cues[1]

@@ -68,6 +68,7 @@ class Analysis:
     list_items: list[str] = field(default_factory=list)
     enum_span: str | None = None
     features: dict[str, float] = field(default_factory=dict)
+    titled: bool = False                                      # units[0] is the title
 
 
 def _clip(text: str, limit: int = MAX_SPAN) -> str:
@@ -93,6 +94,7 @@ def _enum_span(text: str) -> str | None:
 def analyse(text: str, *, title: str | None = None) -> Analysis:
     body = _INLINE_LABEL.sub("\n", P.clean_body(text))
     an = Analysis()
+    an.titled = bool(title and title.strip())
     current: str | None = None
     units: list[str] = [title.strip()] if title and title.strip() else []
     run: list[str] = []
@@ -134,7 +136,13 @@ def analyse(text: str, *, title: str | None = None) -> Analysis:
 _KEEP_BOUNDARY = frozenset({"eb_correct", "eb_label", "s2r_imperative", "s2r_code", "s2r_example"})
 _ALL_CUES: tuple[tuple[str, FastRe], ...] = tuple(
     (name, FastRe(rx.pattern, rx.flags | re.M, strip=name not in _KEEP_BOUNDARY))
-    for name, rx in (*P.EB_CUES.items(), *P.S2R_CUES.items()))
+    for name, rx in (*P.EB_CUES.items(), *P.EB_IMPLICIT.items(), *P.S2R_CUES.items()) if name not in P.EB_GATES)
+# gated implicit-EB cues are searched only in units that contain one of their gate words (whole-text
+# scans were slow); the gate holds every word such a match can start with, so matches are the same
+_GATED = tuple((name, gate, P.EB_IMPLICIT[name]) for name, gate in P.EB_GATES.items())
+_EB_ALL = {**P.EB_CUES, **P.EB_IMPLICIT,
+           **{k: re.compile(r"\b(?:" + "|".join(sorted(v)) + r")\b") for k, v in P.EB_IMPLICIT_WORDS.items()}}
+_WORD_CUES = tuple(P.EB_IMPLICIT_WORDS.items())
 # observed-behaviour words: the "ob" cue is a word-set test (a regex for it was the slowest cue)
 _OB_WORDS = frozenset("""instead actual actually error errors exception traceback crash crashes crashed
 crashing fail fails failed failing failure doesn't doesnt don't didn't isn't won't can't cannot unable
@@ -162,7 +170,14 @@ def _cues(units: list[str]) -> list[list[str]]:
                 out[i].append(name)
                 last = i
     for i, part in enumerate(joined.split("\n")):
-        if not _OB_WORDS.isdisjoint(_WORD_RX.findall(part)):
+        words = set(_WORD_RX.findall(part))
+        for name, vocab in _WORD_CUES:
+            if not vocab.isdisjoint(words):
+                out[i].append(name)
+        for name, gate, rx in _GATED:
+            if not gate.isdisjoint(words) and rx.search(part):
+                out[i].append(name)
+        if not _OB_WORDS.isdisjoint(words):
             out[i].append("ob")
     return out
 
@@ -175,6 +190,10 @@ def _features(an: Analysis) -> dict[str, float]:
     out = {k: 1.0 for k in feats}
     out.update({k + "#2": 1.0 for k, v in feats.items() if v >= 2})
     out.update({k + "#4": 1.0 for k, v in feats.items() if v >= 4})
+    if an.titled and an.cues:                 # a title "X does not work" often stands for the EB
+        for c in an.cues[0]:
+            if c.startswith("eb_"):
+                out["t_" + c] = 1.0
     for name in an.sections:
         out["sec_" + name] = 1.0
     n_items = len(an.list_items)
@@ -225,10 +244,18 @@ def _present(an: Analysis, prefix: str, weights: dict[str, float] | None, strong
     and the best-scoring cue unit is the span; in a chat message an explicit cue (`strong`) also
     counts. Without a model: explicit cues only."""
     p = _prob(weights, an.features)
-    if p is not None and p >= 0.5:
+    if p is not None and p >= (weights or {}).get("__threshold__", 0.5):
         best = _best_unit(an, prefix, weights, skip=set(range(skip)))
         if best:
             return best
+        if prefix == "eb_":
+            # the model says the report states expected behaviour, but only implicitly (no cue
+            # unit scores > 0): the first unit with any EB cue, else the title, is the span
+            for i, cues in enumerate(an.cues):
+                if any(c.startswith(prefix) for c in cues):
+                    return i, an.units[i]
+            if an.units:
+                return 0, an.units[0]
     if p is None or chat:
         for i, cues in enumerate(an.cues):
             if i >= skip and not strong.isdisjoint(cues):
@@ -298,8 +325,8 @@ def extract_fields(text: str, *, title: str | None = None,
     if sec.get("expected"):
         fields["expected"] = _clip(sec["expected"])
     elif best := _present(an, "eb_", weights.get("eb"), _STRONG_EB, chat=chat, skip=0):
-        rx = re.compile("|".join(P.EB_CUES[c].pattern for c in an.cues[best[0]] if c in P.EB_CUES), re.I)
-        fields["expected"] = _clip(_clause(best[1], rx))
+        pats = [_EB_ALL[c].pattern for c in an.cues[best[0]] if c in _EB_ALL] if an.cues else []
+        fields["expected"] = _clip(_clause(best[1], re.compile("|".join(pats), re.I)) if pats else best[1])
 
     # actual -----------------------------------------------------------------------
     if sec.get("actual"):

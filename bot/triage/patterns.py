@@ -58,6 +58,43 @@ EB_CUES: dict[str, re.Pattern[str]] = {
                         r"\bper (?:the )?spec", re.I),
     "eb_label": re.compile(r"^\W{0,4}(?:" + _LABEL_WORDS["expected"] + r")\s*(?::|-\s|–|—)", re.I),
 }
+# Implicit expected behaviour (Chaparro et al. 2017 found that coders often read EB into an
+# observed-behaviour sentence that states a negated function, "X does not work / is not
+# displayed", a regression, a wrong or missing result, a suggested fix or a comparison). These are
+# evidence for the learned `eb` model, which weighs them; on their own they decide nothing.
+EB_IMPLICIT: dict[str, re.Pattern[str]] = {
+    "eb_neg_func": re.compile(
+        r"(?:n't|\bnot|\bcannot|\b(?:doesnt|dont|isnt|arent|wont|cant|didnt)) (?:being )?(?:work|display|show|"
+        r"appear|render|load|save|update|reflect|respect|honou?r|include|contain|support|recogni[sz]e|return|"
+        r"get|allow|produce|open|close|start|fire|trigger|find|accept|handle|apply|pass|match|visible|"
+        r"available|called|sent|set|found)\w*\b", re.I),
+    "eb_regress": re.compile(r"\b(?:any ?more|no longer|worked|works (?:fine|well|ok|correctly)|regression|"
+                             r"used to)\b", re.I),
+    "eb_suggest": re.compile(r"\b(?:suggest\w*|recommend\w*|propos\w+|solution|fix (?:is|would)|patch|better|"
+                             r"it'd be|itd be|would be|could be|change (?:it |this |that )?to|replace\w* "
+                             r"(?:with|by)|remove|add(?:ed)? (?:back|support)|consider)\b", re.I),
+    "eb_question": re.compile(r"\?\s*$", re.I),
+    "eb_and_not": re.compile(r"\band not\b|\bnot\b[^.\n]{1,40}\bbut\b", re.I),
+}
+EB_GATES: dict[str, frozenset[str]] = {
+    "eb_neg_func": frozenset("""not cannot doesn't don't isn't aren't won't can't didn't doesnt dont isnt arent wont
+        cant didnt""".split()),
+    "eb_regress": frozenset("any anymore longer worked works regression used".split()),
+    "eb_suggest": frozenset("""suggest suggests suggested suggesting suggestion suggestions recommend recommends
+        recommended recommending recommendation recommendations propose proposes proposed proposing proposal
+        proposals solution fix patch better it'd itd would could change replace replaces replaced replacing
+        remove add added consider""".split()),
+    "eb_and_not": frozenset(["not"]),
+}
+# single-word implicit cues: tested as word sets on each unit's words (faster than a regex scan)
+EB_IMPLICIT_WORDS: dict[str, frozenset[str]] = {
+    "eb_missing": frozenset("missing absent lost gone disappear disappears disappeared disappearing".split()),
+    "eb_wrong": frozenset("""wrong wrongly incorrect incorrectly mistaken mistakenly improper improperly invalid bad
+        inaccurate inconsistent opposite backwards unexpected unexpectedly erroneous erroneously bogus""".split()),
+    "eb_than": frozenset("than unlike whereas differ differs different differently difference compared".split()),
+    "eb_fail": frozenset("""fail fails failed failing failure unable broken crash crashes crashed crashing
+        error""".split()),
+}
 
 _IMPERATIVE = (
     "open|click|go|navigate|type|enter|select|press|create|run|launch|install|start|load|visit|tap|add|"
