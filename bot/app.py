@@ -12,6 +12,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from bot.inbox import DB, ERROR, InboxReplay, store_then_ack
+from bot.inbox_writer import InboxWriter
 from bot.outbox import OutboxDelivery, pace_for
 from bot.scheduler import Scheduler
 from bot.settings import Settings
@@ -33,6 +34,7 @@ class Hypercare:
     outbox: LaneWorker[OutboxMessage]
     scheduler: Scheduler
     checkpointer: WalCheckpointer
+    inbox_writer: InboxWriter  # stores each event before its acknowledgement
 
     def start(self) -> None:
         self.checkpointer.start()
@@ -86,14 +88,15 @@ def create_hypercare(
     )
     app.after_commit = outbox_worker.wake  # a request may have written outbox rows: deliver now
     app.hc_settings = settings  # listeners read configuration here (handlers.directory.settings_of)
-    app.use(store_then_ack(engine=engine, on_stored=inbox_worker.wake))
+    inbox_writer = InboxWriter(engine, on_stored=inbox_worker.wake)
+    app.use(store_then_ack(writer=inbox_writer))
     app.error(_remember_error)
 
     from handlers import register
 
     register(app)
     scheduler = Scheduler(enabled=settings.scheduler_enabled, timezone=settings.timezone)
-    hypercare = Hypercare(settings=settings, engine=engine, client=client, app=app, inbox=inbox_worker, outbox=outbox_worker, scheduler=scheduler, checkpointer=WalCheckpointer(engine))
+    hypercare = Hypercare(settings=settings, engine=engine, client=client, app=app, inbox=inbox_worker, outbox=outbox_worker, scheduler=scheduler, checkpointer=WalCheckpointer(engine), inbox_writer=inbox_writer)
     register_jobs(hypercare)
     return hypercare
 

@@ -32,9 +32,10 @@ class RetryLater(Exception):
     """A listener needs something that is not there yet (e.g. the report an edit refers to)."""
 
 
-def store_then_ack(*, engine: Engine, on_stored: Callable[[], None]) -> Callable[..., BoltResponse]:
-    """Bolt global middleware: events are stored and acknowledged here; everything else passes."""
-    writer = InboxWriter(engine)
+def store_then_ack(*, writer: InboxWriter) -> Callable[..., BoltResponse]:
+    """Bolt global middleware: events are stored and acknowledged here; everything else passes.
+
+    (In HTTP mode bot.server stores events before Bolt sees them; this serves Socket Mode.)"""
 
     def middleware(req: BoltRequest, body: dict[str, Any], next: Callable[[], BoltResponse]) -> BoltResponse:
         if body.get("type") != "event_callback" or req.context.get(REPLAY):
@@ -42,8 +43,7 @@ def store_then_ack(*, engine: Engine, on_stored: Callable[[], None]) -> Callable
         if not body.get("event_id"):
             return BoltResponse(status=400, body="event_id missing")
         retry_num = (req.headers.get("x-slack-retry-num") or [None])[0]
-        if writer.store(body, retry_num=retry_num):
-            on_stored()
+        writer.store(body, retry_num=retry_num)
         return BoltResponse(status=200, body="")
 
     return middleware

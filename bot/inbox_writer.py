@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import queue
 import threading
+from collections.abc import Callable
 from concurrent.futures import Future
 from typing import Any
 
@@ -47,19 +48,27 @@ def _insert_new_only(dialect: str) -> Any:
 
 
 class InboxWriter:
-    def __init__(self, engine: Engine) -> None:
+    """The one way an event gets into the inbox before its acknowledgement (HTTP and Socket Mode)."""
+
+    def __init__(self, engine: Engine, *, on_stored: Callable[[], None] = lambda: None) -> None:
         self._engine = engine
+        self._on_stored = on_stored
         self._statement = _insert_new_only(engine.dialect.name)
         self._queue: queue.Queue[tuple[dict[str, Any], str | None, Future[bool]]] = queue.Queue()
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
 
     def store(self, body: dict[str, Any], *, retry_num: str | None = None, timeout: float = 10.0) -> bool:
-        """Insert the event and wait for the commit; False when it was already stored (a retry)."""
+        """Insert the event and wait for the commit; False when it was already stored (a retry).
+
+        Raises when it could not be stored: the caller must then not acknowledge (Slack retries)."""
         self._ensure_started()
         done: Future[bool] = Future()
         self._queue.put((body, retry_num, done))
-        return done.result(timeout=timeout)
+        new = done.result(timeout=timeout)
+        if new:
+            self._on_stored()
+        return new
 
     def _ensure_started(self) -> None:
         with self._lock:

@@ -5,6 +5,7 @@ Slack request (events, commands, interactivity, shortcuts) arrives at POST /slac
 """
 from __future__ import annotations
 
+import io
 import json
 import threading
 from collections.abc import Callable, Iterable
@@ -17,6 +18,7 @@ from waitress.server import create_server
 
 from bot import log
 from bot.app import Hypercare
+from bot.http_ingress import EventIngress
 
 EVENTS_PATH = "/slack/events"
 HEALTH_PATH = "/healthz"
@@ -24,12 +26,22 @@ HEALTH_PATH = "/healthz"
 
 def wsgi_app(hypercare: Hypercare) -> Callable[..., Iterable[bytes]]:
     slack = SlackRequestHandler(hypercare.app, path=EVENTS_PATH)
+    events = EventIngress(signing_secret=hypercare.settings.signing_secret or "", writer=hypercare.inbox_writer, client=hypercare.client)
 
     def application(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
-        if environ.get("PATH_INFO") == HEALTH_PATH and environ.get("REQUEST_METHOD") in ("GET", "HEAD"):
+        path, method = environ.get("PATH_INFO"), environ.get("REQUEST_METHOD")
+        if path == HEALTH_PATH and method in ("GET", "HEAD"):
             status, body = _health(hypercare)
             start_response(status, [("Content-Type", "application/json")])
             return [body]
+        if path == EVENTS_PATH and method == "POST" and (environ.get("CONTENT_TYPE") or "").startswith("application/json"):
+            raw = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
+            headers = {"timestamp": environ.get("HTTP_X_SLACK_REQUEST_TIMESTAMP", ""), "signature": environ.get("HTTP_X_SLACK_SIGNATURE", ""),
+                       "retry_num": environ.get("HTTP_X_SLACK_RETRY_NUM", "")}
+            if events.handle(raw=raw, headers=headers):
+                start_response("200 OK", [("Content-Type", "text/plain;charset=utf-8"), ("Content-Length", "0")])
+                return [b""]
+            environ["wsgi.input"] = io.BytesIO(raw)  # Bolt reads the body again
         return slack(environ, start_response)
 
     return application
