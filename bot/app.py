@@ -36,20 +36,26 @@ class Hypercare:
     checkpointer: WalCheckpointer
     inbox_writer: InboxWriter  # stores each event before its acknowledgement
 
-    def start(self) -> None:
+    def start(self, *, receives: bool = True) -> None:
+        """`receives`: this process takes Slack's requests (a worker process only works the queues)."""
         self.checkpointer.start()
+        if receives:
+            self.inbox_writer.start()  # and moves what a crash left in the spool
         self.inbox.start()
         self.outbox.start()
         self.scheduler.start()
 
     def stop(self) -> None:
         self.scheduler.stop()
+        self.inbox_writer.stop()
         self.inbox.stop()
         self.outbox.stop()
         self.checkpointer.stop()
 
     def wait_idle(self, *, timeout: float = 15.0) -> bool:
         """Until every stored event is handled and every outbox message delivered (tests, console)."""
+        if not self.inbox_writer.wait_drained(timeout=timeout):
+            return False
         inbox_idle = self.inbox.wait_idle(timeout=timeout)
         outbox_idle = self.outbox.wait_idle(timeout=timeout)
         return inbox_idle and outbox_idle and self.inbox.wait_idle(timeout=timeout)

@@ -1,27 +1,34 @@
 """Group commit for the acknowledgement path.
 
-Every Slack event must be in the database before Slack gets its 200. Request threads hand their
-event to one writer thread and wait; the writer inserts whatever has queued up in one
-transaction and wakes them all. Under a burst this turns many tiny transactions fighting over
-SQLite's single write lock (and over the GIL while holding it) into a few short ones, and each
-acknowledgement waits about one commit.
+Every Slack event must be stored before Slack gets its 200. Request threads hand their event to
+one writer thread and wait; the writer stores whatever has queued up in one transaction and
+wakes them all. Under a burst this turns many tiny transactions fighting over one lock (and over
+the GIL while holding it) into a few short ones, and each acknowledgement waits about one commit.
+
+On SQLite the writer commits to the spool (bot.inbox_spool) and a mover thread copies the
+spooled events into the inbox table; on PostgreSQL the writer inserts into the inbox directly.
 """
 from __future__ import annotations
 
 import queue
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import Future
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import update
 from sqlalchemy.engine import Engine
 
 from bot import log
+from bot.inbox_spool import InboxSpool, spool_path
 from models.tables import SlackEvent
 from models.types import utcnow
 
 MAX_BATCH = 200
+MOVE_BATCH = 500
+Item = tuple[dict[str, Any], str | None, datetime]  # body, X-Slack-Retry-Num, received at
 
 
 def event_lane(body: dict[str, Any]) -> str | None:
@@ -29,13 +36,16 @@ def event_lane(body: dict[str, Any]) -> str | None:
     return event.get("channel") or (event.get("item") or {}).get("channel") or event.get("user")
 
 
-def _row(body: dict[str, Any]) -> dict[str, Any]:
+def _event_type(body: dict[str, Any]) -> str:
     event = body.get("event") or {}
-    now = utcnow()
+    return str(event.get("type", "")) + (f".{event['subtype']}" if event.get("subtype") else "")
+
+
+def _row(body: dict[str, Any], received_at: datetime) -> dict[str, Any]:
     return {
         "event_id": str(body.get("event_id") or ""), "team_id": body.get("team_id"), "body": body, "lane": event_lane(body),
-        "event_type": str(event.get("type", "")) + (f".{event['subtype']}" if event.get("subtype") else ""),
-        "status": "pending", "attempts": 0, "retries_seen": 0, "next_attempt_at": now, "created_at": now,
+        "event_type": _event_type(body),
+        "status": "pending", "attempts": 0, "retries_seen": 0, "next_attempt_at": received_at, "created_at": received_at,
     }
 
 
@@ -50,33 +60,59 @@ def _insert_new_only(dialect: str) -> Any:
 class InboxWriter:
     """The one way an event gets into the inbox before its acknowledgement (HTTP and Socket Mode)."""
 
-    def __init__(self, engine: Engine, *, on_stored: Callable[[], None] = lambda: None) -> None:
+    def __init__(self, engine: Engine, *, on_stored: Callable[[], None] = lambda: None, use_spool: bool = True) -> None:
         self._engine = engine
         self._on_stored = on_stored
         self._statement = _insert_new_only(engine.dialect.name)
-        self._queue: queue.Queue[tuple[dict[str, Any], str | None, Future[bool]]] = queue.Queue()
-        self._thread: threading.Thread | None = None
+        path = spool_path(engine) if use_spool else None
+        self._spool = InboxSpool(path) if path is not None else None
+        self._queue: queue.Queue[tuple[Item, Future[bool]]] = queue.Queue()
+        self._writer: threading.Thread | None = None
+        self._mover: threading.Thread | None = None
+        self._spooled = threading.Event()
+        self._stop = threading.Event()
         self._lock = threading.Lock()
 
     def store(self, body: dict[str, Any], *, retry_num: str | None = None, timeout: float = 10.0) -> bool:
-        """Insert the event and wait for the commit; False when it was already stored (a retry).
+        """Store the event and wait for the commit; False when it was already stored (a retry).
 
         Raises when it could not be stored: the caller must then not acknowledge (Slack retries)."""
-        self._ensure_started()
+        self.start()
         done: Future[bool] = Future()
-        self._queue.put((body, retry_num, done))
-        new = done.result(timeout=timeout)
-        if new:
-            self._on_stored()
-        return new
+        self._queue.put(((body, retry_num, utcnow()), done))
+        return done.result(timeout=timeout)
 
-    def _ensure_started(self) -> None:
+    def start(self) -> None:
+        """Start the writer, and the spool's mover, which first moves what a crash left behind."""
         with self._lock:
-            if self._thread is None or not self._thread.is_alive():
-                self._thread = threading.Thread(target=self._run, name="inbox-writer", daemon=True)
-                self._thread.start()
+            self._stop.clear()
+            if self._writer is None or not self._writer.is_alive():
+                self._writer = threading.Thread(target=self._write_loop, name="inbox-writer", daemon=True)
+                self._writer.start()
+            if self._spool is not None and (self._mover is None or not self._mover.is_alive()):
+                self._mover = threading.Thread(target=self._move_loop, name="inbox-mover", daemon=True)
+                self._mover.start()
 
-    def _run(self) -> None:
+    def stop(self) -> None:
+        """Stop the mover (what it has not moved waits in the spool for the next start)."""
+        self._stop.set()
+        self._spooled.set()
+        mover, self._mover = self._mover, None
+        if mover is not None:
+            mover.join(timeout=5)
+
+    def wait_drained(self, *, timeout: float = 10.0) -> bool:
+        """True once nothing waits in the spool (always, without one)."""
+        deadline = time.monotonic() + timeout
+        while self._spool is not None and self._spool.count() > 0:
+            if time.monotonic() > deadline:
+                return False
+            self._spooled.set()
+            time.sleep(0.01)
+        return True
+
+    # -- the writer thread -------------------------------------------------------------------
+    def _write_loop(self) -> None:
         while True:
             batch = [self._queue.get()]
             while len(batch) < MAX_BATCH:
@@ -84,32 +120,76 @@ class InboxWriter:
                     batch.append(self._queue.get_nowait())
                 except queue.Empty:
                     break
+            items = [item for item, _ in batch]
             try:
-                outcomes = self._write([(body, retry) for body, retry, _ in batch])
+                outcomes = self._spool.add(items) if self._spool is not None else self._write_inbox(items)
             except Exception as exc:  # the requests answer 500 and Slack retries them
-                for _, _, done in batch:
+                for _, done in batch:
                     done.set_exception(exc)
                 continue
-            for (_, _, done), new in zip(batch, outcomes):
+            for (body, retry_num, _), new in zip(items, outcomes):
+                if new:
+                    log.event_stored(str(body.get("event_id")), _event_type(body))
+                else:
+                    log.event_retry_dropped(str(body.get("event_id")), retry_num)
+            for (_, done), new in zip(batch, outcomes):
                 done.set_result(new)
+            if self._spool is not None:
+                self._spooled.set()
+            elif any(outcomes):
+                self._on_stored()
 
-    def _write(self, items: list[tuple[dict[str, Any], str | None]]) -> list[bool]:
-        rows = [_row(body) for body, _ in items]
+    def _write_inbox(self, items: list[Item], retries_before: list[int] | None = None) -> list[bool]:
+        """Insert into the inbox table; a repeated event_id only counts one more Slack retry."""
+        rows = [_row(body, received_at) for body, _, received_at in items]
         first_seen: dict[str, int] = {}
         for index, row in enumerate(rows):
             first_seen.setdefault(row["event_id"], index)
+        before = retries_before or [0] * len(rows)
+        for index, row in enumerate(rows):
+            row["retries_seen"] = before[index]
         unique = [rows[i] for i in sorted(first_seen.values())]
         with self._engine.begin() as connection:
             inserted = {r[0] for r in connection.execute(self._statement, unique).all()}
             outcomes = [row["event_id"] in inserted and first_seen[row["event_id"]] == i for i, row in enumerate(rows)]
-            repeats = [row["event_id"] for row, new in zip(rows, outcomes) if not new]
-            if repeats:
-                connection.execute(
-                    update(SlackEvent).where(SlackEvent.event_id.in_(repeats)).values(retries_seen=SlackEvent.retries_seen + 1)  # type: ignore[attr-defined]
-                )
-        for (body, retry), row, new in zip(items, rows, outcomes):
-            if new:
-                log.event_stored(row["event_id"], row["event_type"])
-            else:
-                log.event_retry_dropped(row["event_id"], retry)
+            for row, new, seen in zip(rows, outcomes, before):
+                if not new:
+                    connection.execute(
+                        update(SlackEvent).where(SlackEvent.event_id == row["event_id"]).values(retries_seen=SlackEvent.retries_seen + 1 + seen)  # type: ignore[arg-type]
+                    )
         return outcomes
+
+    # -- the spool's mover -------------------------------------------------------------------
+    def _move_loop(self) -> None:
+        while not self._stop.is_set():
+            self._spooled.wait(timeout=0.5)
+            self._spooled.clear()
+            try:
+                while not self._stop.is_set() and self.move_batch():
+                    pass
+            except Exception as exc:  # the database is busy or down: the events wait in the spool
+                log.worker_crashed("inbox-mover", exc)
+                self._stop.wait(1.0)
+
+    def move_batch(self) -> int:
+        """Copy the oldest spooled events into the inbox, then drop them from the spool.
+
+        A crash between the two steps moves them again; the inbox ignores an event_id it has (and
+        counts it as a Slack retry)."""
+        assert self._spool is not None
+        spooled = self._spool.oldest(limit=MOVE_BATCH)
+        if not spooled:
+            return 0
+        outcomes = self._write_inbox([(s.body, s.retry_num, s.received_at) for s in spooled], [s.retries_seen for s in spooled])
+        retries_now = self._spool.remove(through_seq=spooled[-1].seq)
+        late = {str(s.body.get("event_id")): retries_now[s.seq] - s.retries_seen for s in spooled if retries_now.get(s.seq, s.retries_seen) > s.retries_seen}
+        if late:  # Slack retries that came in while this batch was being moved
+            with self._engine.begin() as connection:
+                for event_id, extra in late.items():
+                    connection.execute(update(SlackEvent).where(SlackEvent.event_id == event_id).values(retries_seen=SlackEvent.retries_seen + extra))  # type: ignore[arg-type]
+        for s, new in zip(spooled, outcomes):
+            if not new:
+                log.event_retry_dropped(str(s.body.get("event_id")), s.retry_num)
+        if any(outcomes):
+            self._on_stored()
+        return len(spooled)

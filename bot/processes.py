@@ -46,7 +46,7 @@ def work(*, settings: Settings, parent: int, log_level: int, with_scheduler: boo
     # Acknowledgements first: under a burst the receiver gets the CPU, the work follows.
     os.nice(5)
     hypercare = create_hypercare(settings=replace(settings, scheduler_enabled=with_scheduler), migrate=False)
-    hypercare.start()
+    hypercare.start(receives=False)
     stop = threading.Event()
     try:
         while not stop.wait(0.5):

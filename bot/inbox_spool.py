@@ -1,0 +1,112 @@
+"""A spool file for acknowledged events, in front of the SQLite database.
+
+On SQLite every writer shares one lock for the whole file, so an acknowledgement that inserted
+straight into the database waited behind whatever transaction a worker process held (a replayed
+report with its triage and outbox rows). The receiving process therefore commits each event to
+its own small SQLite file, `<database>.inbox-spool`, which nothing but this process writes, and
+acknowledges; a mover thread then copies the spooled events into the database's inbox in batches
+and deletes them from the spool. The spool is durable in the same way as the database (WAL, a
+commit per batch), so an event acknowledged and then lost to a kill -9 is moved at the next start.
+
+PostgreSQL locks rows, not the database, so there the writer inserts into the inbox directly.
+"""
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.engine import Engine, make_url
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS spool (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    event_id TEXT NOT NULL UNIQUE,
+    body TEXT NOT NULL,
+    retry_num TEXT,
+    retries_seen INTEGER NOT NULL DEFAULT 0,
+    received_at TEXT NOT NULL
+)
+"""
+
+
+@dataclass(frozen=True)
+class Spooled:
+    seq: int
+    body: dict[str, Any]
+    retry_num: str | None
+    retries_seen: int  # Slack retries of this event that arrived while it waited here
+    received_at: datetime
+
+
+def spool_path(engine: Engine) -> Path | None:
+    """`<database>.inbox-spool` for a SQLite file; None for PostgreSQL or an in-memory database."""
+    url = make_url(str(engine.url))
+    if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
+        return None
+    database = Path(url.database).expanduser()
+    return database.with_name(database.name + ".inbox-spool")
+
+
+class InboxSpool:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._local = threading.local()  # one connection per thread (writer, mover)
+        self._connection().executescript(SCHEMA)
+
+    def _connection(self) -> sqlite3.Connection:
+        connection: sqlite3.Connection | None = getattr(self._local, "connection", None)
+        if connection is None:
+            connection = sqlite3.connect(self.path, isolation_level=None, timeout=30, check_same_thread=False)
+            connection.execute("PRAGMA journal_mode=WAL")
+            connection.execute("PRAGMA synchronous=NORMAL")  # durable across a process crash, as the database
+            self._local.connection = connection
+        return connection
+
+    def add(self, items: list[tuple[dict[str, Any], str | None, datetime]]) -> list[bool]:
+        """Commit the events; for each, False when that event_id is already waiting here (a retry:
+        counted, not stored twice)."""
+        connection = self._connection()
+        outcomes = []
+        connection.execute("BEGIN IMMEDIATE")
+        try:
+            for body, retry_num, received_at in items:
+                seen = connection.execute(
+                    "INSERT INTO spool (event_id, body, retry_num, received_at) VALUES (?, ?, ?, ?) "
+                    "ON CONFLICT(event_id) DO UPDATE SET retries_seen = retries_seen + 1 RETURNING retries_seen",
+                    (str(body["event_id"]), json.dumps(body, separators=(",", ":")), retry_num, received_at.isoformat()),
+                ).fetchone()[0]
+                outcomes.append(seen == 0)
+            connection.execute("COMMIT")
+        except BaseException:
+            connection.execute("ROLLBACK")
+            raise
+        return outcomes
+
+    def oldest(self, *, limit: int) -> list[Spooled]:
+        rows = self._connection().execute(
+            "SELECT seq, body, retry_num, retries_seen, received_at FROM spool ORDER BY seq LIMIT ?", (limit,)
+        ).fetchall()
+        return [
+            Spooled(seq=seq, body=json.loads(body), retry_num=retry, retries_seen=seen, received_at=datetime.fromisoformat(at))
+            for seq, body, retry, seen, at in rows
+        ]
+
+    def remove(self, *, through_seq: int) -> dict[int, int]:
+        """Delete what was moved; returns each deleted row's retries_seen, which a retry that arrived
+        during the move has raised beyond what the mover read."""
+        rows = self._connection().execute("DELETE FROM spool WHERE seq <= ? RETURNING seq, retries_seen", (through_seq,)).fetchall()
+        return {int(seq): int(seen) for seq, seen in rows}
+
+    def count(self) -> int:
+        return int(self._connection().execute("SELECT count(*) FROM spool").fetchone()[0])
+
+    def close(self) -> None:
+        connection = getattr(self._local, "connection", None)
+        if connection is not None:
+            connection.close()
+            self._local.connection = None

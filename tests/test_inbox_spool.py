@@ -1,0 +1,76 @@
+"""The SQLite spool in front of the inbox (bot.inbox_spool): what an acknowledged event does when
+the receiving process dies before the event reached the inbox table."""
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from sqlalchemy import func, select
+from sqlmodel import Session
+
+from bot.inbox_spool import InboxSpool, spool_path
+from models.db import make_engine, upgrade
+from models.tables import SlackEvent, Ticket
+from models.types import utcnow
+from tests.conftest import card_posts, start_bot
+from tests.fake_slack import FakeSlack
+from tests.slack_requests import new_event_id, new_ts
+
+
+def report_event(text: str, *, channel: str = "C100", user: str = "U300") -> dict[str, object]:
+    ts = new_ts()
+    return {
+        "type": "event_callback", "team_id": "T001", "api_app_id": "A001", "event_id": new_event_id(), "event_time": int(time.time()),
+        "event": {"type": "message", "channel": channel, "user": user, "text": text, "ts": ts, "event_ts": ts, "channel_type": "channel"},
+    }
+
+
+def test_events_left_in_the_spool_by_a_dead_receiver_are_handled_once_at_the_next_start(fake_slack: FakeSlack, tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'hypercare.db'}"
+    engine = make_engine(url)
+    upgrade(engine)
+    path = spool_path(engine)
+    assert path is not None
+    # What a receiver killed after its acknowledgements and before its mover ran leaves behind:
+    # committed spool rows (the same writes InboxWriter makes), and nothing in the inbox table.
+    left = InboxSpool(path)
+    first, second = report_event("Checkout fails with error 502 on Safari"), report_event("Search returns nothing for invoices on staging")
+    assert left.add([(first, None, utcnow()), (second, None, utcnow())]) == [True, True]
+    assert left.add([(first, "1", utcnow())]) == [False]  # Slack's retry of the first, also acknowledged
+    left.close()
+    engine.dispose()
+
+    bot = start_bot(fake=fake_slack, database_url=url)
+    try:
+        bot.settle()
+        with Session(bot.engine) as session:
+            assert session.execute(select(func.count()).select_from(Ticket)).scalar_one() == 2
+            stored = session.get(SlackEvent, str(first["event_id"]))
+            assert stored is not None and stored.status == "done" and stored.retries_seen == 1
+        assert len(card_posts(bot.fake)) == 2
+        assert InboxSpool(path).count() == 0
+    finally:
+        bot.server.stop()
+        bot.hypercare.stop()
+        bot.hypercare.engine.dispose()
+
+    again = start_bot(fake=fake_slack, database_url=url)  # a second restart repeats nothing
+    try:
+        again.settle()
+        assert len(card_posts(again.fake)) == 2
+    finally:
+        again.server.stop()
+        again.hypercare.stop()
+        again.hypercare.engine.dispose()
+
+
+def test_the_spool_is_sqlite_only(database_url: str) -> None:
+    engine = make_engine(database_url)
+    try:
+        path = spool_path(engine)
+        if engine.dialect.name == "sqlite":
+            assert path is not None and path.name.endswith(".inbox-spool")
+        else:
+            assert path is None  # PostgreSQL locks rows: events go straight into the inbox table
+    finally:
+        engine.dispose()
