@@ -56,6 +56,9 @@ class InboxSpool:
     def __init__(self, path: Path) -> None:
         self.path = path
         self._local = threading.local()  # one connection per thread (writer, mover)
+        # The writer and the mover are threads of one process: a lock hands the file over at once,
+        # where SQLite's busy handler would sleep and poll.
+        self._write_lock = threading.Lock()
         self._connection().executescript(SCHEMA)
 
     def _connection(self) -> sqlite3.Connection:
@@ -72,19 +75,20 @@ class InboxSpool:
         counted, not stored twice)."""
         connection = self._connection()
         outcomes = []
-        connection.execute("BEGIN IMMEDIATE")
-        try:
-            for body, retry_num, received_at in items:
-                seen = connection.execute(
-                    "INSERT INTO spool (event_id, body, retry_num, received_at) VALUES (?, ?, ?, ?) "
-                    "ON CONFLICT(event_id) DO UPDATE SET retries_seen = retries_seen + 1 RETURNING retries_seen",
-                    (str(body["event_id"]), json.dumps(body, separators=(",", ":")), retry_num, received_at.isoformat()),
-                ).fetchone()[0]
-                outcomes.append(seen == 0)
-            connection.execute("COMMIT")
-        except BaseException:
-            connection.execute("ROLLBACK")
-            raise
+        with self._write_lock:
+            connection.execute("BEGIN IMMEDIATE")
+            try:
+                for body, retry_num, received_at in items:
+                    seen = connection.execute(
+                        "INSERT INTO spool (event_id, body, retry_num, received_at) VALUES (?, ?, ?, ?) "
+                        "ON CONFLICT(event_id) DO UPDATE SET retries_seen = retries_seen + 1 RETURNING retries_seen",
+                        (str(body["event_id"]), json.dumps(body, separators=(",", ":")), retry_num, received_at.isoformat()),
+                    ).fetchone()[0]
+                    outcomes.append(seen == 0)
+                connection.execute("COMMIT")
+            except BaseException:
+                connection.execute("ROLLBACK")
+                raise
         return outcomes
 
     def oldest(self, *, limit: int) -> list[Spooled]:
@@ -99,7 +103,8 @@ class InboxSpool:
     def remove(self, *, through_seq: int) -> dict[int, int]:
         """Delete what was moved; returns each deleted row's retries_seen, which a retry that arrived
         during the move has raised beyond what the mover read."""
-        rows = self._connection().execute("DELETE FROM spool WHERE seq <= ? RETURNING seq, retries_seen", (through_seq,)).fetchall()
+        with self._write_lock:
+            rows = self._connection().execute("DELETE FROM spool WHERE seq <= ? RETURNING seq, retries_seen", (through_seq,)).fetchall()
         return {int(seq): int(seen) for seq, seen in rows}
 
     def count(self) -> int:
