@@ -19,8 +19,8 @@ def main() -> None:
     print(fake.url, flush=True)
     sys.stdin.read()  # the bench closes our stdin when it is done
     counts = Counter(call.method for call in fake.calls)
-    replies = sum(1 for c in fake.calls_to("chat.postMessage") if c.params.get("thread_ts"))
-    print(json.dumps({"calls": dict(counts), "thread_replies": replies}), flush=True)
+    threads = [[c.params.get("channel"), c.params["thread_ts"]] for c in fake.calls_to("chat.postMessage") if c.params.get("thread_ts")]
+    print(json.dumps({"calls": dict(counts), "thread_replies": len(threads), "threads": threads}), flush=True)
     fake.stop()
 
 

@@ -61,7 +61,8 @@ def wait_http(url: str, timeout: float = 30.0) -> None:
     raise RuntimeError(f"{url} did not come up")
 
 
-def send_all(base_url: str, *, reports: int, senders: int, channels: int) -> tuple[list[float], float, list[int]]:
+def send_all(base_url: str, *, reports: int, senders: int, channels: int, sent: set[tuple[str, str]] | None = None) -> tuple[list[float], float, list[int]]:
+    """`sent` collects (channel, ts) of each report: the thread each one must be answered in."""
     latencies: list[float] = []
     statuses: list[int] = []
     lock = threading.Lock()
@@ -76,6 +77,8 @@ def send_all(base_url: str, *, reports: int, senders: int, channels: int) -> tup
             with lock:
                 latencies.append(elapsed)
                 statuses.append(response.status)
+                if sent is not None and response.ts:
+                    sent.add((f"C{n % channels:03d}", response.ts))
 
     threads = [threading.Thread(target=sender, args=(i,)) for i in range(senders)]
     started = time.perf_counter()
@@ -132,7 +135,8 @@ def main() -> None:
     try:
         wait_http(f"http://127.0.0.1:{port}/healthz")
         started = time.perf_counter()
-        ours = figures("Hypercare", *send_all(f"http://127.0.0.1:{port}", reports=args.reports, senders=args.senders, channels=args.channels))
+        sent: set[tuple[str, str]] = set()
+        ours = figures("Hypercare", *send_all(f"http://127.0.0.1:{port}", reports=args.reports, senders=args.senders, channels=args.channels, sent=sent))
         deadline = time.monotonic() + args.timeout
         while time.monotonic() < deadline:
             with engine.connect().execution_options(**{READ_ONLY: True}) as session:  # no write lock taken
@@ -140,7 +144,11 @@ def main() -> None:
                 captured = session.execute(select(func.count()).select_from(ReportMessage)).scalar_one()
                 answered = session.execute(select(func.count()).select_from(OutboxMessage).where(
                     OutboxMessage.method == "chat.postMessage", OutboxMessage.status == "done")).scalar_one()
-            if captured >= args.reports and answered >= args.reports:
+                undelivered = session.execute(select(func.count()).select_from(OutboxMessage).where(
+                    OutboxMessage.status.in_(("pending", "working")))).scalar_one()  # type: ignore[attr-defined]
+            # Every report stored and everything it caused delivered; the fake Slack's record of
+            # thread posts then shows whether each report got its own reply.
+            if captured >= args.reports and answered >= args.reports and undelivered == 0:
                 break
             time.sleep(0.5)
         ours["all_answered_s"] = round(time.perf_counter() - started, 2)
@@ -155,8 +163,10 @@ def main() -> None:
     stats = json.loads(fake.stdout.readline())
     fake.wait()
     bare_rate = results["bare_bolt"]["acks_per_s"]  # type: ignore[index]
+    answered_threads = len(sent & {(channel, ts) for channel, ts in stats["threads"]})
+    ours["reports_answered_in_thread"] = answered_threads
     print(f"Hypercare: {captured}/{args.reports} reports captured ({filed} tickets; the rest linked to them as duplicates), "
-          f"{stats['thread_replies']} thread replies seen by Slack, "
+          f"{answered_threads}/{args.reports} reports answered in their own thread (Slack saw {stats['thread_replies']} thread posts), "
           f"every report answered after {ours['all_answered_s']} s (posts paced at 1/s per channel)")
     print(f"ack throughput vs bare Bolt: {ours['acks_per_s'] / bare_rate:.0%}")
     print(json.dumps({"results": results, "fake_slack_calls": stats["calls"]}, indent=1))
