@@ -13,6 +13,8 @@ from waitress import serve
 
 def main() -> None:
     port = int(sys.argv[1])
+    if len(sys.argv) > 2:  # load.py --tuned-bare: the same GIL switch interval as Hypercare's receiver
+        sys.setswitchinterval(float(sys.argv[2]))
     client = WebClient(token=os.environ["SLACK_BOT_TOKEN"], base_url=os.environ["SLACK_API_URL"])
     app = App(signing_secret=os.environ["SLACK_SIGNING_SECRET"], client=client, token_verification_enabled=False, process_before_response=True)
     app.event("message")(lambda: None)

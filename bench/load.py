@@ -5,7 +5,7 @@ process) and measures acknowledgement latency and throughput and the time until 
 its ticket and thread reply; then does the same sending against a bare Bolt app that only
 acknowledges, on the same server and machine. Prints the figures; asserts nothing.
 
-    python bench/load.py [--reports 600] [--senders 8] [--channels 50] [--database-url URL]
+    python bench/load.py [--reports 600] [--senders 8] [--channels 50] [--database-url URL] [--tuned-bare]
 """
 from __future__ import annotations
 
@@ -106,6 +106,7 @@ def main() -> None:
     parser.add_argument("--channels", type=int, default=50)
     parser.add_argument("--database-url", default=None)
     parser.add_argument("--timeout", type=float, default=300)
+    parser.add_argument("--tuned-bare", action="store_true", help="give the bare app the receiver's 0.5 ms GIL switch interval too")
     args = parser.parse_args()
 
     workdir = Path(tempfile.mkdtemp(prefix="hc-load-"))
@@ -120,7 +121,7 @@ def main() -> None:
 
     results: dict[str, object] = {}
     bare_port = free_port()
-    bare = subprocess.Popen([sys.executable, str(ROOT / "bench" / "bare_bolt_app.py"), str(bare_port)], env=env)
+    bare = subprocess.Popen([sys.executable, str(ROOT / "bench" / "bare_bolt_app.py"), str(bare_port), *(["0.0005"] if args.tuned_bare else [])], env=env)
     try:
         wait_http(f"http://127.0.0.1:{bare_port}/slack/events")
         results["bare_bolt"] = figures("bare Bolt", *send_all(f"http://127.0.0.1:{bare_port}", reports=args.reports, senders=args.senders, channels=args.channels))
