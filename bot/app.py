@@ -116,9 +116,9 @@ def register_jobs(hypercare: Hypercare) -> None:
             hypercare.outbox.wake()
 
     hypercare.scheduler.every(name="sla", seconds=sla.CHECK_SECONDS, run=check_sla)
-    from bot import followups
+    from bot import nudges
 
-    hypercare.scheduler.every(name="followup_nudges", seconds=followups.NUDGE_JOB_SECONDS, run=followups.nudge_job(engine=hypercare.engine, client=hypercare.client, settings=hypercare.settings, on_sent=hypercare.outbox.wake))
+    hypercare.scheduler.every(name="followup_nudges", seconds=nudges.NUDGE_JOB_SECONDS, run=nudges.nudge_job(engine=hypercare.engine, client=hypercare.client, settings=hypercare.settings, on_sent=hypercare.outbox.wake))
     from bot import digest_schedule
 
     digest_schedule.register(hypercare)  # the digest tick, its start-up catch-up, and a cron job per schedule

@@ -103,6 +103,11 @@ def card_text(ticket: Ticket) -> str:
     return safe(f"{ticket.key}: {ticket.title} ({ticket_summary(ticket)})", limit=300)
 
 
+def not_a_member_text(channel: str, *, to: str = "post tickets there") -> str:
+    """What to say when the bot is not in a channel it was asked to post in: plainly, and how to fix it."""
+    return f"I'm not a member of <#{channel}>, so I can't {to}. Invite me first: type `/invite @Hypercare` in <#{channel}>, then try again."
+
+
 def ephemeral(text: str, *, usage: str | None = None) -> dict[str, Any]:
     blocks: list[dict[str, Any]] = [{"type": "section", "text": {"type": "mrkdwn", "text": safe(text)}}]
     if usage:

@@ -31,9 +31,15 @@ class CommandInput:
     settings: Settings = field(default_factory=Settings)
     usergroup_members: frozenset[str] = frozenset()  # members of HYPERCARE_TRIAGE_USERGROUP
     find_user: Callable[[str], str | None] | None = None  # a bare @name → user id
+    is_member: Callable[[str], bool] | None = None  # is the bot in this channel? (None: not asked)
 
     def team(self, session: Session) -> TriageTeam:
         return load_team(session, team_id=self.team_id, settings=self.settings, usergroup_members=self.usergroup_members)
+
+    def require_member(self, channel: str, *, to: str) -> None:
+        """Refuse, saying how to invite the bot, when it is not in `channel` (where it is to post)."""
+        if self.is_member is not None and not self.is_member(channel):
+            raise UserInputError(blocks.not_a_member_text(channel, to=to))
 
 
 @dataclass

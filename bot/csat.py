@@ -19,6 +19,7 @@ from bot import blocks, cards, notify, outbox, ticket_actions
 from bot.errors import NotFound, PermissionDenied, UserInputError
 from bot.permissions import TriageTeam
 from bot.tickets import record
+from bot.triage import mask_pii
 from models.loop_tables import ResolutionNotice
 from models.tables import Ticket
 from models.types import utcnow
@@ -110,7 +111,7 @@ def read_reason_metadata(private_metadata: str) -> tuple[str, Where]:
 
 def rate_down(session: Session, *, notice_id: str, user: str, reason: str, team: TriageTeam, where: Where) -> Ticket:
     """👎 with a reason: recorded, and the ticket reopens to `new` with the triage team told."""
-    reason = (reason or "").strip()
+    reason = mask_pii((reason or "").strip())  # kept and posted to the triage team like a report
     if not reason:
         raise UserInputError("Please say in a sentence what is still wrong, so the team knows where to look.")
     notice, ticket = notice_for(session, notice_id=notice_id, user=user)

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session
 
-from bot import blocks
+from bot import blocks, csat
 from bot.settings import Settings
 from bot.sla import WARN_AT, format_duration, targets
 from models import digest_queries as dq
@@ -53,6 +53,7 @@ class DigestData:
     breaching: list[dq.TicketRow]  # medium/low past target (urgent ones carry their SLA state)
     first_response: tuple[float | None, int]
     resolution: tuple[float | None, int]
+    satisfaction: csat.Satisfaction  # 👍/👎 answers to the resolution DMs given in the period
 
 
 def gather(
@@ -69,7 +70,7 @@ def gather(
         resolved=dq.resolved_in_period(session, team_id=team_id, since=since, now=now, limit=LIST_RESOLVED),
         waiting=dq.waiting_on_reporters(session, team_id=team_id, limit=LIST_WAITING),
         breaching=dq.breaching_other(session, team_id=team_id, now=now, targets=targets_, warn_at=WARN_AT, limit=LIST_BREACHING),
-        first_response=first, resolution=resolution,
+        first_response=first, resolution=resolution, satisfaction=csat.satisfaction(session, team_id=team_id, since=since),
     )
 
 
@@ -209,7 +210,8 @@ def _period_summary(data: DigestData, period: str) -> str:
     top = data.counts.top_categories[:3]
     categories = " · ".join(f"{blocks.CATEGORY_LABEL.get(name, name)} {n}" for name, n in top) or "no new tickets"
     return (f"*Top categories {period}:* {categories}\n"
-            f"*Median time to first response:* {_median(data.first_response)} · *to resolution:* {_median(data.resolution)}")
+            f"*Median time to first response:* {_median(data.first_response)} · *to resolution:* {_median(data.resolution)}\n"
+            f"*Satisfaction {period}:* {data.satisfaction.describe()}")
 
 
 def _listed(heading: str, lines: list[str], *, total: int, more: str) -> list[dict[str, Any]]:

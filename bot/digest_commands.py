@@ -78,6 +78,7 @@ def _schedule(session: Session, command: CommandInput, args: list[str]) -> Reply
             tz_name = _once(tz_name, _timezone(word).key, what="timezone")
     tz = ds.zone(tz_name or command.settings.timezone)
     channel = channel or command.channel
+    command.require_member(channel, to="post the digest there")
     now = utcnow()
     schedule = ds.set_schedule(session, team_id=command.team_id, channel=channel, hour=hour, minute=minute,
                                tz=tz, days=days or "weekdays", user=command.user, now=now)
@@ -130,5 +131,6 @@ def _preview(session: Session, command: CommandInput, channel: str) -> Reply:
 
 def _now(session: Session, command: CommandInput, channel: str) -> Reply:
     require_triager(command.team(session), user=command.user, action="post digests")
+    command.require_member(channel, to="post the digest there")
     ds.post_now(session, team_id=command.team_id, channel=channel, settings=command.settings, now=utcnow(), owner=f"command:{command.user}")
     return _text(f"Posting the digest in <#{channel}> now.")

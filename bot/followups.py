@@ -2,43 +2,29 @@
 
 `ask` (from intake) names exactly what is missing, for the category, and sets `needs_info`;
 `on_reply` reads the answers (bot.answers), confirms, asks for the rest or restores the status;
-`run_nudges` sends one reminder after N working hours, claimed under a unique constraint so it
-goes once even with two processes; `/hc ask` questions are recorded here. No Bolt; posts go
-through the outbox.
+`/hc ask` questions are recorded here. Reminders after N working hours are bot.nudges. No Bolt;
+posts go through the outbox.
 """
 from __future__ import annotations
 
-import logging
-from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from slack_sdk.errors import SlackApiError
-from slack_sdk.web import WebClient
 from sqlalchemy import select, update
-from sqlalchemy.engine import Engine
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from bot import answers, blocks, cards, outbox
 from bot.errors import UserInputError
-from bot.settings import Settings
 from bot.tickets import change, record
 from bot.triage import mask_pii, slack_to_text
-from models.db import session_scope
-from models.followup_tables import Followup, FollowupNudge, FollowupQuestion
-from models.tables import Ticket
+from models.followup_tables import Followup, FollowupQuestion
+from models.tables import OutboxMessage, Ticket
 from models.types import utcnow
-
-logger = logging.getLogger("hypercare.followups")
 
 CLOSED = ("resolved", "closed", "duplicate", "wont_fix")
 ADD_DETAILS_ACTION = "followup_add_details"
 DETAILS_VIEW = "hc_followup_details"
-NUDGE_JOB_SECONDS = 60.0
-WORK_START, WORK_END = time(9), time(18)
 EXCERPT = 80
 
 
@@ -94,9 +80,9 @@ def ask(session: Session, *, ticket: Ticket) -> Followup | None:
     session.add(followup)
     change(session, ticket, actor=None, note="asked the reporter for: " + ", ".join(pending), status="needs_info")
     hello = f"<@{ticket.reporter}> thanks for reporting" if ticket.reporter else "Thanks for reporting"
-    _post(session, ticket, button=True, dedupe_key=f"followup:{ticket.id}:ask",
-          text=f"{hello}! To look into *{ticket.key}* we need a bit more:\n{_bullets(ticket, pending)}\n"
-               "Just reply in this thread (one message or several), or use the button.")
+    post(session, ticket, button=True, dedupe_key=f"followup:{ticket.id}:ask",
+         text=f"{hello}! To look into *{ticket.key}* we need a bit more:\n{bullets(ticket, pending)}\n"
+              "Just reply in this thread (one message or several), or use the button.")
     cards.refresh_card(session, ticket)
     return followup
 
@@ -111,7 +97,7 @@ def _prefill(session: Session, ticket: Ticket, pending: list[str]) -> list[str]:
     return [d for d in pending if d not in fills]
 
 
-def _bullets(ticket: Ticket, details: list[str]) -> str:
+def bullets(ticket: Ticket, details: list[str]) -> str:
     prompts = prompts_for(ticket.category)
     return "\n".join(f"• *{prompts[d].label}*: {prompts[d].question}" for d in details)
 
@@ -122,7 +108,7 @@ def _names(ticket: Ticket, details: list[str]) -> str:
     return labels[0] if len(labels) == 1 else ", ".join(labels[:-1]) + " and " + labels[-1]
 
 
-def _post(session: Session, ticket: Ticket, *, text: str, button: bool = False, dedupe_key: str | None = None) -> None:
+def post(session: Session, ticket: Ticket, *, text: str, button: bool = False, dedupe_key: str | None = None) -> None:
     """A reply in the ticket's thread. `text` is the bot's own mrkdwn: user text in it went through safe()."""
     body: list[dict[str, Any]] = [{"type": "section", "text": {"type": "mrkdwn", "text": text}}]
     if button:
@@ -144,6 +130,46 @@ def _followup(session: Session, *, ticket_id: int, lock: bool = False) -> Follow
     return session.execute(query).scalars().first()
 
 
+def withdraw(session: Session, *, ticket: Ticket, reason: str) -> int:
+    """The ticket needs no more details (closed as not an issue): stop asking, and shrink the
+    questions already posted in its thread to one quiet line without the button, as its card is.
+    Returns how many posted questions were quieted."""
+    followup = _followup(session, ticket_id=ticket.id or 0, lock=True)
+    if followup is not None and followup.state == "open":
+        finish(session, followup, state="stopped", reason=reason)
+    posts = session.execute(
+        select(OutboxMessage).where(OutboxMessage.ticket_id == ticket.id, OutboxMessage.method == "chat.postMessage",
+                                    OutboxMessage.status.in_(("pending", "done"))).order_by(OutboxMessage.id)  # type: ignore[attr-defined]
+    ).scalars().all()
+    unsent = [row.id for row in posts if row.status == "pending" and _asks_for_details(row.params)]
+    if unsent:  # not sent yet: never send it (a worker that already took one has it as "working")
+        session.execute(update(OutboxMessage).where(OutboxMessage.id.in_(unsent), OutboxMessage.status == "pending")  # type: ignore[union-attr]
+                        .values(status="cancelled", finished_at=utcnow(), error=f"withdrawn: {reason}"))
+    posted = [row for row in posts if row.status == "done"]
+    quieted = 0
+    for row in posted:
+        result = row.result or {}
+        if not result.get("ts") or not _asks_for_details(row.params):
+            continue
+        line = f"~Asked for more details on {ticket.key}~ not needed any more: {reason}."
+        outbox.enqueue(
+            session, method="chat.update", team_id=ticket.team_id, ticket_id=ticket.id,
+            params={"channel": result.get("channel") or row.params.get("channel"), "ts": result["ts"], "text": blocks.safe(line),
+                    "blocks": [{"type": "context", "elements": [{"type": "mrkdwn", "text": blocks.safe(line)}]}]},
+        )
+        quieted += 1
+    return quieted
+
+
+def _asks_for_details(params: dict[str, Any]) -> bool:
+    """A post of ours with the "Add details" button (the question and its reminders)."""
+    return any(
+        element.get("action_id") == ADD_DETAILS_ACTION
+        for block in params.get("blocks") or [] if isinstance(block, dict)
+        for element in block.get("elements") or [] if isinstance(element, dict)
+    )
+
+
 # -- answers ----------------------------------------------------------------------------------
 def on_reply(session: Session, *, ticket: Ticket, user: str, text: str, ts: str) -> None:
     """A person's reply in the ticket's thread (already kept in the history by intake)."""
@@ -152,18 +178,18 @@ def on_reply(session: Session, *, ticket: Ticket, user: str, text: str, ts: str)
     if followup is None or followup.state != "open":
         return
     if ticket.status in CLOSED:
-        _finish(session, followup, state="stopped", reason=f"ticket is {ticket.status}")
+        finish(session, followup, state="stopped", reason=f"ticket is {ticket.status}")
         return
     pending = pending_details(ticket)
     if not pending:
-        _finish(session, followup, state="done", reason="nothing missing any more")
+        finish(session, followup, state="done", reason="nothing missing any more")
         return
     understood = answers.understand(text=text, wanted=pending, category=ticket.category)
     if understood.not_an_issue and user == ticket.reporter:
-        _finish(session, followup, state="stopped", reason="the reporter said it is not an issue")
+        finish(session, followup, state="stopped", reason="the reporter said it is not an issue")
         _restore_status(session, ticket, followup, actor=user, note="the reporter said it is not an issue")
-        _post(session, ticket, text=f"Got it, <@{user}>: I won't ask for more details on *{ticket.key}*. "
-                                    "If it can be closed, use *Not an issue* on the card.")
+        post(session, ticket, text=f"Got it, <@{user}>: I won't ask for more details on *{ticket.key}*. "
+                                   "If it can be closed, use *Not an issue* on the card.")
         cards.refresh_card(session, ticket)
         return
     current = {d: str(getattr(ticket, d)) for d in answers.DETAILS if getattr(ticket, d)}
@@ -173,9 +199,9 @@ def on_reply(session: Session, *, ticket: Ticket, user: str, text: str, ts: str)
     elif user == ticket.reporter and understood.unclassified and not followup.hinted and not answered_question:
         followup.hinted = True  # said once: a conversation must not turn into a lecture
         session.add(followup)
-        _post(session, ticket, text=f"Thanks <@{user}>! I couldn't tell which detail that was. Starting a line with "
-                                    f"*Steps:* or *Expected:* helps, or use the button. Still missing: {_names(ticket, pending)}.",
-              button=True)
+        post(session, ticket, text=f"Thanks <@{user}>! I couldn't tell which detail that was. Starting a line with "
+                                   f"*Steps:* or *Expected:* helps, or use the button. Still missing: {_names(ticket, pending)}.",
+             button=True)
 
 
 def fill_from_form(session: Session, *, ticket: Ticket, actor: str, values: dict[str, str | None]) -> dict[str, str]:
@@ -205,16 +231,16 @@ def _apply(session: Session, ticket: Ticket, followup: Followup | None, *, fills
     if still:
         if followup is not None:
             followup.last_asked_at = utcnow()  # a new question: the reminder clock starts again
-        text = f"Thanks <@{actor}>, recorded {recorded}. Still missing for *{ticket.key}*:\n{_bullets(ticket, still)}"
-        _post(session, ticket, text=text, button=True)
+        text = f"Thanks <@{actor}>, recorded {recorded}. Still missing for *{ticket.key}*:\n{bullets(ticket, still)}"
+        post(session, ticket, text=text, button=True)
     else:
         if followup is not None and followup.state == "open":
-            _finish(session, followup, state="done", reason="all details in")
+            finish(session, followup, state="done", reason="all details in")
             status = _restore_status(session, ticket, followup, actor=actor, note="all details in")
         else:
             status = ticket.status
         text = f"Thanks <@{actor}>, recorded {recorded}. *{ticket.key}* has everything the team needs now; its status is *{status}*."
-        _post(session, ticket, text=text)
+        post(session, ticket, text=text)
     cards.refresh_card(session, ticket)
 
 
@@ -224,7 +250,7 @@ def _restore_status(session: Session, ticket: Ticket, followup: Followup, *, act
     return ticket.status
 
 
-def _finish(session: Session, followup: Followup, *, state: str, reason: str) -> None:
+def finish(session: Session, followup: Followup, *, state: str, reason: str) -> None:
     followup.state, followup.stop_reason, followup.closed_at = state, reason[:200], utcnow()
     session.add(followup)
 
@@ -246,8 +272,8 @@ def ask_question(session: Session, *, ticket: Ticket, asker: str, question: str)
     record(session, ticket, actor=asker, kind="question", note=text)
     to = f"<@{ticket.reporter}> " if ticket.reporter and ticket.reporter != asker else ""
     quoted = "\n".join(f">{line}" for line in blocks.safe(text, limit=2000).splitlines())
-    _post(session, ticket, text=f"{to}<@{asker}> from the triage team asks about *{ticket.key}*:\n{quoted}\n"
-                                "Please reply in this thread.", dedupe_key=f"followup:question:{asked.id}")
+    post(session, ticket, text=f"{to}<@{asker}> from the triage team asks about *{ticket.key}*:\n{quoted}\n"
+                               "Please reply in this thread.", dedupe_key=f"followup:question:{asked.id}")
     return asked
 
 
@@ -269,117 +295,8 @@ def _record_question_answers(session: Session, *, ticket: Ticket, user: str, tex
         session.add(question)
         record(session, ticket, actor=user, kind="answer", note=f"Q: {question.question}\nA: {answer}")
     askers = " ".join(dict.fromkeys(f"<@{q.asked_by}>" for q in open_questions))
-    _post(session, ticket, text=f"{askers} <@{user}> answered; I recorded it on *{ticket.key}*.")
+    post(session, ticket, text=f"{askers} <@{user}> answered; I recorded it on *{ticket.key}*.")
     return True
-
-
-# -- nudges -----------------------------------------------------------------------------------
-def add_working_hours(start: datetime, *, hours: float, tz: ZoneInfo) -> datetime:
-    """`start` plus `hours` counted only 09:00–18:00, Monday to Friday, in `tz` (UTC result)."""
-    remaining = timedelta(hours=max(0.0, hours))
-    local = start.astimezone(tz)
-    for _ in range(3700):  # ten years of days: a bound, never reached
-        day = local.date()
-        if day.weekday() < 5:
-            opens, closes = datetime.combine(day, WORK_START, tzinfo=tz), datetime.combine(day, WORK_END, tzinfo=tz)
-            begin = max(local, opens)
-            if begin < closes:
-                if begin + remaining <= closes:
-                    return (begin + remaining).astimezone(timezone.utc)
-                remaining -= closes - begin  # wall-clock hours: DST never changes inside a working day
-        local = datetime.combine(day + timedelta(days=1), time(0), tzinfo=tz)
-    raise ValueError("working hours never add up")
-
-
-def in_working_hours(moment: datetime, *, tz: ZoneInfo) -> bool:
-    local = moment.astimezone(tz)
-    return local.weekday() < 5 and WORK_START <= local.time() < WORK_END
-
-
-def zone(name: str | None, *, default: str = "UTC") -> ZoneInfo:
-    for candidate in (name, default):
-        try:
-            return ZoneInfo(candidate or "UTC")
-        except (ZoneInfoNotFoundError, ValueError):
-            continue
-    return ZoneInfo("UTC")
-
-
-def reporter_timezone(client: WebClient, user: str) -> str | None:
-    """The reporter's timezone from their Slack profile; None when Slack can't say."""
-    try:
-        return (client.users_info(user=user).get("user") or {}).get("tz") or None
-    except SlackApiError as exc:
-        logger.warning("users.info for %s failed: %s", user, exc.response.get("error"))
-        return None
-
-
-def run_nudges(
-    engine: Engine, *, now: datetime, nudge_hours: float, max_nudges: int, default_tz: str,
-    lookup_tz: Callable[[str], str | None],
-) -> int:
-    """Send each reminder that is due; returns how many this process sent."""
-    if max_nudges <= 0:
-        return 0
-    with session_scope(engine) as session:
-        rows = session.execute(
-            select(Followup.id, Followup.reporter, Followup.reporter_tz, Followup.last_asked_at)
-            .where(Followup.state == "open", Followup.nudges_sent < max_nudges).order_by(Followup.id)
-        ).all()
-    sent = 0
-    for followup_id, reporter, tz_name, last_asked_at in rows:
-        if tz_name is None:  # asked once per follow-up, outside any transaction, then cached
-            tz_name = (lookup_tz(reporter) if reporter else None) or default_tz
-            with session_scope(engine) as session:
-                session.execute(update(Followup).where(Followup.id == followup_id).values(reporter_tz=tz_name))  # type: ignore[arg-type]
-        tz = zone(tz_name, default=default_tz)
-        if now >= add_working_hours(last_asked_at, hours=nudge_hours, tz=tz) and in_working_hours(now, tz=tz):
-            # Looks due: the claim below re-checks everything under the row lock.
-            sent += _nudge(engine, followup_id=followup_id, now=now, nudge_hours=nudge_hours, max_nudges=max_nudges, tz=tz)
-    return sent
-
-
-def _nudge(engine: Engine, *, followup_id: int, now: datetime, nudge_hours: float, max_nudges: int, tz: ZoneInfo) -> int:
-    with session_scope(engine) as session:
-        followup = session.execute(select(Followup).where(Followup.id == followup_id).with_for_update()).scalars().first()
-        if followup is None or followup.state != "open" or followup.nudges_sent >= max_nudges:
-            return 0
-        ticket = session.get(Ticket, followup.ticket_id)
-        if ticket is None or ticket.status in CLOSED:
-            _finish(session, followup, state="stopped", reason=f"ticket is {ticket.status if ticket else 'gone'}")
-            return 0
-        pending = pending_details(ticket)
-        if not pending:
-            _finish(session, followup, state="done", reason="nothing missing any more")
-            return 0
-        due = add_working_hours(followup.last_asked_at, hours=nudge_hours, tz=tz)
-        if ticket.status != "needs_info" or now < due or not in_working_hours(now, tz=tz):
-            return 0
-        number = followup.nudges_sent + 1
-        try:
-            with session.begin_nested():
-                session.add(FollowupNudge(followup_id=followup_id, number=number, due_at=due, sent_at=now))
-        except IntegrityError:
-            return 0  # another process claimed this reminder first: it sends it
-        followup.nudges_sent, followup.last_asked_at = number, now
-        session.add(followup)
-        record(session, ticket, actor=None, kind="followup_nudge", note=f"reminder {number} of {max_nudges}: still missing {', '.join(pending)}")
-        hello = f"<@{ticket.reporter}> a" if ticket.reporter else "A"
-        _post(session, ticket, text=f"{hello} quick reminder about *{ticket.key}*: we still need\n{_bullets(ticket, pending)}\n"
-                                    "A reply in this thread is enough, or use the button.",
-              button=True, dedupe_key=f"followup:{ticket.id}:nudge:{number}")
-    return 1
-
-
-def nudge_job(*, engine: Engine, client: WebClient, settings: Settings, on_sent: Callable[[], None]) -> Callable[[datetime], None]:
-    """The scheduler's job (bot.app.register_jobs): a function of `now`, safe in many processes."""
-
-    def run(now: datetime) -> None:
-        if run_nudges(engine, now=now, nudge_hours=settings.followup_nudge_hours, max_nudges=settings.followup_max_nudges,
-                      default_tz=settings.timezone, lookup_tz=lambda user: reporter_timezone(client, user)):
-            on_sent()
-
-    return run
 
 
 def waiting_on_reporters(session: Session, *, team_id: str, max_nudges: int) -> list[tuple[Ticket, Followup]]:

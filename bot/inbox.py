@@ -49,6 +49,20 @@ def store_then_ack(*, writer: InboxWriter) -> Callable[..., BoltResponse]:
     return middleware
 
 
+# What an event keeps once handled: enough to say what it was, nothing anyone typed. The text
+# (with whatever personal data it held) now lives on the ticket, masked (bot.triage.mask_pii).
+KEPT_EVENT_KEYS = ("type", "subtype", "channel", "channel_type", "user", "ts", "thread_ts", "event_ts", "reaction", "item", "item_user")
+
+
+def handled_body(body: dict[str, Any]) -> dict[str, Any]:
+    event = body.get("event") if isinstance(body.get("event"), dict) else {}
+    kept = {key: event[key] for key in KEPT_EVENT_KEYS if key in event}
+    if isinstance(kept.get("item"), dict):
+        kept["item"] = {k: v for k, v in kept["item"].items() if k in ("type", "channel", "ts")}
+    envelope = {key: body[key] for key in ("type", "event_id", "team_id", "api_app_id", "event_time") if key in body}
+    return {**envelope, "event": kept, "redacted": True}
+
+
 class InboxReplay:
     """Handles one leased SlackEvent row by dispatching its body through the Bolt app again."""
 
@@ -68,7 +82,7 @@ class InboxReplay:
             if response.status >= 500 or error:
                 session.rollback()
                 error = error or f"listener answered {response.status}: {response.body[:200]}"
-            elif not queue.finish(session, row, owner=owner):
+            elif not queue.finish(session, row, owner=owner, also={"body": handled_body(row.body)}):
                 session.rollback()  # our lease expired and another worker owns the event now
                 return
             else:

@@ -67,6 +67,7 @@ class InboxSpool:
             connection = sqlite3.connect(self.path, isolation_level=None, timeout=30, check_same_thread=False)
             connection.execute("PRAGMA journal_mode=WAL")
             connection.execute("PRAGMA synchronous=NORMAL")  # durable across a process crash, as the database
+            connection.execute("PRAGMA secure_delete=ON")  # a moved event's text does not linger in free pages
             self._local.connection = connection
         return connection
 

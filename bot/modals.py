@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from bot.blocks import CATEGORY_LABEL
+from bot.blocks import CATEGORY_LABEL, safe
 from models.tables import CATEGORIES, SEVERITIES
 
 NEW_TICKET = "hc_new_ticket"
@@ -56,6 +56,14 @@ def new_ticket_modal(
             _input("actual", "Actual behaviour", initial=fields.get("actual"), multiline=True, optional=True, max_length=1000),
             _input("environment", "Environment (browser, device, version)", initial=fields.get("environment"), multiline=False, optional=True, max_length=300),
         ],
+    }
+
+
+def notice_modal(text: str) -> dict[str, Any]:
+    """A modal that only says something (when there is no channel to say it in)."""
+    return {
+        "type": "modal", "title": {"type": "plain_text", "text": "Hypercare"}, "close": {"type": "plain_text", "text": "OK"},
+        "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": safe(text)}}],
     }
 
 

@@ -9,10 +9,10 @@ from typing import Any
 
 from sqlmodel import Session
 
-from bot import blocks, cards, notify
+from bot import blocks, cards, followups, notify
 from bot.errors import UserInputError
 from bot.tickets import change, record
-from bot.triage import details_needed, severity_for
+from bot.triage import details_needed, mask_pii, severity_for
 from models.tables import CATEGORIES, OPEN_STATUSES, SEVERITIES, STATUSES, Ticket
 from models.types import utcnow
 
@@ -78,6 +78,7 @@ def not_an_issue(session: Session, ticket: Ticket, *, actor: str) -> Changed:
         return {}
     now = utcnow()
     changed = apply(session, ticket, actor=actor, announce=False, note="not an issue", status="wont_fix", resolution=f"Not an issue (said by <@{actor}>)", resolved_at=now)
+    followups.withdraw(session, ticket=ticket, reason="closed as not an issue")  # its questions go quiet too
     if actor != ticket.reporter:  # a reporter withdrawing their own report knows why
         notify.wont_fix(session, ticket, actor=actor, note="The triage team found this is not an issue.")
     return changed
@@ -85,6 +86,7 @@ def not_an_issue(session: Session, ticket: Ticket, *, actor: str) -> Changed:
 
 def set_status(session: Session, ticket: Ticket, *, actor: str, status: str, note: str | None = None) -> Changed:
     """`/hc status`: moves between the open statuses; the closing ones have their own commands."""
+    note = _masked(note)
     status = status.lower().replace("-", "_")
     if status not in STATUSES:
         raise UserInputError(f"“{status}” is not a status. Use one of: {', '.join(OPEN_STATUSES)} (or resolve, close, dup).", usage="/hc status HC-12 triaged|in_progress|needs_info|new")
@@ -113,7 +115,7 @@ def resolve(session: Session, ticket: Ticket, *, actor: str, note: str) -> Chang
     This is the one place a ticket becomes resolved, from `/hc resolve`, the card's modal and the
     App Home alike: whatever else must happen on resolution (telling the reporters) belongs here.
     """
-    note = (note or "").strip()
+    note = _masked(note) or ""
     if not note:
         raise UserInputError("Please add a resolution note: what was wrong and what fixed it.", usage=f"/hc resolve {ticket.key} <resolution note>")
     if ticket.status == "resolved":
@@ -129,6 +131,7 @@ def resolve(session: Session, ticket: Ticket, *, actor: str, note: str) -> Chang
 def reopen(session: Session, ticket: Ticket, *, actor: str, why: str | None = None, status: str = "triaged") -> Changed:
     if ticket.status not in CLOSED:
         raise UserInputError(f"{ticket.key} is still open ({ticket.status}).", usage=f"/hc status {ticket.key} <status>")
+    why = _masked(why)
     reason = f": {blocks.safe(why, limit=500)}" if why else ""
     text = f":leftwards_arrow_with_hook: <@{actor}> reopened {ticket.key}{reason}"
     previous = ticket.status
@@ -139,6 +142,7 @@ def reopen(session: Session, ticket: Ticket, *, actor: str, why: str | None = No
 
 def close(session: Session, ticket: Ticket, *, actor: str, note: str | None = None) -> Changed:
     """Closed for good (a resolved ticket confirmed, or the reporter's own report withdrawn)."""
+    note = _masked(note)
     if ticket.status in ("closed", "duplicate", "wont_fix"):
         raise UserInputError(f"{ticket.key} is already {ticket.status.replace('_', ' ')}.", usage=f"/hc reopen {ticket.key} [why]")
     reason = f": {blocks.safe(note, limit=500)}" if note else ""
@@ -185,3 +189,8 @@ def mark_duplicate(session: Session, ticket: Ticket, *, actor: str, original: Ti
     cards.refresh_card(session, original)
     notify.duplicate_closed(session, ticket, original=original, actor=actor)
     return original, changed
+
+
+def _masked(note: str | None) -> str | None:
+    """Notes the triage team types are kept and posted like reports: personal data masked."""
+    return mask_pii(note.strip()) if note and note.strip() else None

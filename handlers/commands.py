@@ -29,6 +29,7 @@ def register(app: App) -> None:
             team_id=command.get("team_id", ""), channel=command.get("channel_id", ""), user=command.get("user_id", ""),
             text=command.get("text", ""), trigger_id=command.get("trigger_id"),
             settings=settings, usergroup_members=directory.usergroup_members(), find_user=directory.find_user,
+            is_member=membership.is_member,
         )
         try:
             if request.text.strip().split(" ", 1)[0].lower() in POSTS_IN_CHANNEL:

@@ -7,16 +7,10 @@ import time
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web import WebClient
 
+from bot.blocks import not_a_member_text
 from bot.errors import UserInputError
 
 TTL_SECONDS = 300.0
-
-
-def not_a_member_message(channel: str) -> str:
-    return (
-        "I'm not a member of this channel, so I can't post tickets here. "
-        f"Invite me first: type `/invite @Hypercare` in <#{channel}>, then try again."
-    )
 
 
 class Membership:
@@ -27,12 +21,12 @@ class Membership:
 
     def require(self, channel: str) -> None:
         """Raise UserInputError saying how to invite the bot when it is not in `channel`."""
-        if not channel or channel.startswith("D"):
-            return  # direct messages: the bot is always there
-        if not self._is_member(channel):
-            raise UserInputError(not_a_member_message(channel))
+        if not self.is_member(channel):
+            raise UserInputError(not_a_member_text(channel))
 
-    def _is_member(self, channel: str) -> bool:
+    def is_member(self, channel: str) -> bool:
+        if not channel or channel.startswith("D"):
+            return True  # direct messages: the bot is always there
         now = time.monotonic()
         with self._lock:
             cached = self._cache.get(channel)

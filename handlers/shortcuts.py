@@ -9,7 +9,7 @@ from slack_sdk.web import WebClient
 from bot import blocks
 from bot.errors import UserInputError
 from bot.manifest import SHORTCUT_CALLBACK
-from bot.modals import new_ticket_modal
+from bot.modals import new_ticket_modal, notice_modal
 from bot.triage import triage
 from handlers.membership import Membership
 
@@ -24,7 +24,10 @@ def register(app: App) -> None:
         try:
             membership.require(channel)
         except UserInputError as exc:
-            respond(**blocks.ephemeral(str(exc)))
+            if shortcut.get("response_url"):
+                respond(**blocks.ephemeral(str(exc)))
+            else:  # no response_url to answer through: say it in a modal, which needs no channel
+                client.views_open(trigger_id=shortcut["trigger_id"], view=notice_modal(str(exc)))
             return
         result = triage(text=message.get("text", ""))
         view = new_ticket_modal(

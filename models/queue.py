@@ -78,14 +78,15 @@ def claim(
     return rows
 
 
-def finish(session: Session, row: Row, *, owner: str, now: datetime | None = None) -> bool:
-    """Mark a leased row done; False when the lease was lost (another worker took it over)."""
+def finish(session: Session, row: Row, *, owner: str, now: datetime | None = None, also: dict[str, Any] | None = None) -> bool:
+    """Mark a leased row done (and set the columns in `also`); False when the lease was lost
+    (another worker took it over)."""
     now = now or utcnow()
     pk = _pk(type(row))
     result = session.execute(
         update(type(row))
         .where(and_(pk == getattr(row, pk.key), type(row).lease_owner == owner, type(row).status == "working"))
-        .values(status="done", finished_at=now, lease_until=None, error=None)
+        .values(status="done", finished_at=now, lease_until=None, error=None, **(also or {}))
     )
     return result.rowcount == 1  # type: ignore[attr-defined]
 

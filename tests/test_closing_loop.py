@@ -150,16 +150,17 @@ def test_thumbs_up_records_thumbs_down_asks_why_and_reopens(loop_bot: RunningBot
     empty = reason("   ")
     assert empty.json()["response_action"] == "errors" and "reason" in empty.json()["errors"]
     assert ticket(bot, "HC-1").status == "resolved"
-    assert reason("Still 502 on the mobile app <!here>").status == 200
+    assert reason("Still 502 on the mobile app <!here>, mail me at jane.doe@example.com").status == 200
     bot.settle()
     reopened = ticket(bot, "HC-1")
     assert (reopened.status, reopened.resolution, reopened.resolved_at) == ("new", None, None)
-    assert [(n.user_id, n.rating, n.reason) for n in notices(bot) if n.rating] == [("U1", "up", None), ("U2", "down", "Still 502 on the mobile app <!here>")]
+    assert [(n.user_id, n.rating, n.reason) for n in notices(bot) if n.rating] == [("U1", "up", None), ("U2", "down", "Still 502 on the mobile app <!here>, mail me at [email]")]
     status_change = [e for e in events(bot, "changed") if e.field_name == "status" and e.new_value == "new"]
     assert [(e.actor, e.old_value) for e in status_change] == [("U2", "resolved")] and "Still 502" in (status_change[0].note or "")
     [told] = [c for c in in_thread(bot, "C100", first) if "not fixed for them" in c.params["text"]]
     assert "<@U_T1>" in json.dumps(told.params["blocks"]), "the triage team is told in the thread"
     assert "<!here>" not in json.dumps(told.params), "a typed reason never pings"
+    assert "jane.doe@example.com" not in json.dumps(told.params) and "[email]" in told.params["text"], "nor shows an address"
     assert any(c.params["name"] == "white_check_mark" and c.params["timestamp"] == first for c in bot.fake.calls_to("reactions.remove"))
     assert any("status *new*" in json.dumps(c.params["blocks"]) for c in bot.fake.calls_to("chat.update")), "the card shows it open again"
 

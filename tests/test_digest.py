@@ -19,6 +19,7 @@ from sqlmodel import Session
 from bot import digest_schedule as ds
 from models.db import make_engine
 from models.digest_tables import DigestRun, DigestSchedule
+from models.loop_tables import ResolutionNotice
 from models.tables import Ticket
 from tests.conftest import BOT_TOKEN, RunningBot, start_bot
 from tests.fake_slack import Call, FakeSlack
@@ -217,6 +218,36 @@ def test_the_digest_numbers_match_the_seeded_tickets(digest_bot: RunningBot) -> 
     assert runs(bot)[1].stats == {"open": 5, "open_by_severity": {"critical": 1, "high": 2, "medium": 1, "low": 1}, "new": 3,
                                   "resolved": 2, "waiting": 1, "breaching": 2}
     assert bot.fake.calls_to("files.getUploadURLExternal") == [], "HYPERCARE_DIGEST_CHART=off: no chart"
+
+
+def rate(bot: RunningBot, *, ticket_number: int, user: str, rating: str, at: datetime) -> None:
+    """A person's answer to a resolution DM, as bot.csat records it."""
+    with Session(bot.engine) as session:
+        ticket = session.execute(select(Ticket).where(Ticket.number == ticket_number)).scalars().one()
+        session.add(ResolutionNotice(team_id=bot.fake.team_id, ticket_id=ticket.id, user_id=user, sent_at=at - timedelta(hours=1),
+                                     rating=rating, rated_at=at))
+        session.commit()
+
+
+def test_the_digest_shows_the_satisfaction_of_the_period(digest_bot: RunningBot) -> None:
+    bot = digest_bot
+    t0 = datetime(2027, 4, 5, 9, 0, tzinfo=UTC)
+    set_schedule(bot, channel="C100", hour=9, minute=0, tz="UTC", days="daily", at=datetime(2027, 4, 1, tzinfo=UTC))
+    add_ticket(bot, number=1, title="Checkout returns 502", severity="critical", created_at=t0 - timedelta(days=3))
+    add_ticket(bot, number=2, title="Export misses rows", status="resolved", created_at=t0 - timedelta(days=3),
+               resolved_at=t0 - timedelta(days=2), resolution="Fixed the query")
+    rate(bot, ticket_number=2, user="U_A", rating="down", at=t0 - timedelta(days=2))
+    bot.hypercare.scheduler.run_all(now=t0 - timedelta(days=1))
+    bot.settle()
+    [sunday] = digest_posts(bot.fake)
+    assert "*Satisfaction since hypercare began:* 0% :+1: (0 of 1 ratings; 1 :-1:)" in text_of(sunday)
+    # After Sunday's digest: three 👍 and one 👎; the 👎 from before Sunday is not this period's.
+    for user, rating in (("U_B", "up"), ("U_C", "up"), ("U_D", "up"), ("U_E", "down")):
+        rate(bot, ticket_number=2, user=user, rating=rating, at=t0 - timedelta(hours=5))
+    bot.hypercare.scheduler.run_all(now=t0)
+    bot.settle()
+    monday = digest_posts(bot.fake)[1]
+    assert "*Satisfaction since the last digest (Sun 04 Apr 09:00):* 75% :+1: (3 of 4 ratings; 1 :-1:)" in text_of(monday)
 
 
 def test_nothing_to_report_is_one_short_line(digest_bot: RunningBot) -> None:

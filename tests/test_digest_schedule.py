@@ -16,7 +16,7 @@ from bot import digest_schedule as ds
 from models.digest_tables import DigestRun, DigestSchedule
 from tests.conftest import RunningBot, start_bot
 from tests.fake_slack import FakeSlack
-from tests.test_digest import add_ticket, digest_posts, set_schedule, stop, text_of
+from tests.test_digest import add_ticket, digest_bot, digest_posts, hc, schedules, set_schedule, stop, text_of  # noqa: F401 (digest_bot: a fixture)
 
 BERLIN = ZoneInfo("Europe/Berlin")
 UTC = timezone.utc
@@ -191,3 +191,20 @@ def test_digest_settings_come_from_the_environment(monkeypatch: pytest.MonkeyPat
     monkeypatch.delenv("HYPERCARE_DIGEST_GRACE_MINUTES")
     monkeypatch.delenv("HYPERCARE_DIGEST_CHART")
     assert (load_settings(env_file=None).digest_grace_minutes, load_settings(env_file=None).digest_chart) == (120.0, True)
+
+
+def test_schedule_and_now_in_a_channel_without_the_bot_say_how_to_invite_it(digest_bot: RunningBot) -> None:
+    bot = digest_bot
+    bot.fake.add_channel(channel_id="G_LEADS", name="leads", is_private=True, is_member=False)
+    for command in ("digest schedule 09:00 <#G_LEADS|leads>", "digest now <#G_LEADS|leads>", "digest schedule 09:00 <#C999|gone>"):
+        answer = hc(bot, command)
+        channel = "C999" if "C999" in command else "G_LEADS"
+        assert answer["text"] == (f"I'm not a member of <#{channel}>, so I can't post the digest there. "
+                                  f"Invite me first: type `/invite @Hypercare` in <#{channel}>, then try again."), command
+    in_private = hc(bot, "digest schedule 09:00", channel="G_LEADS")  # typed in the channel itself
+    assert "/invite @Hypercare" in in_private["text"]
+    bot.settle()
+    assert schedules(bot) == [] and runs(bot) == [] and bot.fake.calls_to("chat.postMessage") == []
+    bot.fake.add_channel(channel_id="G_LEADS", name="leads", is_private=True, is_member=True)  # someone typed /invite
+    assert "<#G_LEADS> is set for 09:00" in hc(bot, "digest schedule 09:00 <#G_LEADS|leads>")["text"]
+    assert schedules(bot) == [("G_LEADS", 9, 0, "America/New_York", "weekdays")]

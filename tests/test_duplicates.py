@@ -1,7 +1,13 @@
-"""Duplicate detection on hand-written war-room pairs (unit tests of a pure function)."""
+"""Duplicate detection: the similarity on hand-written war-room pairs (unit tests of a pure
+function), then linking over real HTTP (the reply, affected people, severity, history)."""
 from __future__ import annotations
 
+from sqlalchemy import select
+from sqlmodel import Session
+
 from bot.duplicates import Candidate, best_match
+from models.tables import Ticket, TicketEvent
+from tests.conftest import RunningBot
 
 OPEN = [
     Candidate(1, "Login fails with error 502 since the deploy\nCan't log in on web, 502 page"),
@@ -42,3 +48,55 @@ def test_different_problems_are_not_linked() -> None:
 def test_no_candidates_or_empty_text() -> None:
     assert best_match("login fails", []) is None
     assert best_match("!!!", OPEN) is None
+
+
+# -- over HTTP --------------------------------------------------------------------------------
+SORT_REPORTS = (
+    ("U1", "C100", "Search results page shows the wrong sort order"),
+    ("U2", "C101", "search results are sorted wrongly"),
+    ("U3", "C102", "the sort order of search results is wrong"),
+)
+
+
+def tickets(bot: RunningBot) -> list[Ticket]:
+    with Session(bot.engine) as session:
+        return list(session.exec(select(Ticket).order_by(Ticket.number)).scalars())
+
+
+def events(bot: RunningBot, kind: str) -> list[TicketEvent]:
+    with Session(bot.engine) as session:
+        return list(session.exec(select(TicketEvent).where(TicketEvent.kind == kind).order_by(TicketEvent.id)).scalars())
+
+
+def test_each_extra_reporter_is_linked_and_severity_rises_with_the_count(bot: RunningBot) -> None:
+    sent = []
+    for user, channel, text in SORT_REPORTS:
+        sent.append(bot.slack.message(channel=channel, user=user, text=text))
+        bot.settle()
+    [ticket] = tickets(bot)
+    assert ticket.affected_users == ["U1", "U2", "U3"]
+    assert [(e.actor, (e.note or "").endswith(text)) for e, (_, _, text) in zip(events(bot, "linked"), SORT_REPORTS[1:])] == [("U2", True), ("U3", True)]
+    replies = [c for c in bot.fake.calls_to("chat.postMessage") if c.params.get("thread_ts") in (sent[1].ts, sent[2].ts)]
+    assert [(r.params["channel"], r.params["text"]) for r in replies] == [
+        ("C101", "Looks like HC-1 — added you to it. (2 people affected)"),
+        ("C102", "Looks like HC-1 — added you to it. (3 people affected)"),
+    ]
+    assert all(r.params["blocks"][1]["elements"][0]["text"]["text"] == "No, this is different" for r in replies)
+    # Medium for one or two people; the third reporter raises it, and the history says why.
+    assert ticket.severity == "high"
+    [raised] = [e for e in events(bot, "changed") if e.field_name == "severity"]
+    assert (raised.actor, raised.old_value, raised.new_value) == (None, "medium", "high")
+    assert "affected" in (raised.note or ""), raised.note
+    card = bot.fake.calls_to("chat.update")[-1]
+    assert "3 people affected" in str(card.params["blocks"])
+
+
+def test_a_closed_ticket_is_not_a_duplicate_candidate(bot: RunningBot) -> None:
+    user, channel, text = SORT_REPORTS[0]
+    bot.slack.message(channel=channel, user=user, text=text)
+    bot.settle()
+    assert "resolved" in bot.slack.command(text="resolve HC-1 fixed the sort key", user="U_T", channel="C100").json()["text"]
+    bot.slack.message(channel="C101", user="U2", text=SORT_REPORTS[1][2])
+    bot.settle()
+    assert [(t.key, t.status, t.affected_users) for t in tickets(bot)] == [("HC-1", "resolved", ["U1"]), ("HC-2", "needs_info", ["U2"])]  # filed anew (and asked for details)
+    assert events(bot, "linked") == []

@@ -13,6 +13,7 @@ from sqlalchemy import select, update
 from sqlmodel import Session
 
 from bot import followups
+from bot import nudges as reminders
 from models.followup_tables import Followup, FollowupNudge, FollowupQuestion
 from models.tables import Ticket, TicketEvent
 from tests.conftest import RunningBot, start_bot
@@ -375,14 +376,14 @@ def test_storm_of_reports_gets_every_question_paced_and_oldest_first(fake_slack:
 
 def test_working_hours_arithmetic() -> None:
     friday_5pm = datetime(2026, 3, 6, 17, 0, tzinfo=BERLIN)
-    assert followups.add_working_hours(friday_5pm, hours=4, tz=BERLIN) == datetime(2026, 3, 9, 12, 0, tzinfo=BERLIN)
+    assert reminders.add_working_hours(friday_5pm, hours=4, tz=BERLIN) == datetime(2026, 3, 9, 12, 0, tzinfo=BERLIN)
     saturday = datetime(2026, 3, 7, 10, 0, tzinfo=BERLIN)
-    assert followups.add_working_hours(saturday, hours=4, tz=BERLIN) == datetime(2026, 3, 9, 13, 0, tzinfo=BERLIN)
+    assert reminders.add_working_hours(saturday, hours=4, tz=BERLIN) == datetime(2026, 3, 9, 13, 0, tzinfo=BERLIN)
     early = datetime(2026, 3, 2, 6, 30, tzinfo=BERLIN)
-    assert followups.add_working_hours(early, hours=9, tz=BERLIN) == datetime(2026, 3, 2, 18, 0, tzinfo=BERLIN)
+    assert reminders.add_working_hours(early, hours=9, tz=BERLIN) == datetime(2026, 3, 2, 18, 0, tzinfo=BERLIN)
     # The night clocks change (29 March 2026 in Berlin) does not shift working hours.
     before_dst = datetime(2026, 3, 27, 16, 0, tzinfo=BERLIN)
-    assert followups.add_working_hours(before_dst, hours=4, tz=BERLIN) == datetime(2026, 3, 30, 11, 0, tzinfo=BERLIN)
-    assert followups.add_working_hours(before_dst, hours=4, tz=BERLIN).tzinfo == timezone.utc
-    assert not followups.in_working_hours(datetime(2026, 3, 2, 18, 0, tzinfo=BERLIN), tz=BERLIN)
-    assert followups.in_working_hours(datetime(2026, 3, 2, 9, 0, tzinfo=BERLIN), tz=BERLIN)
+    assert reminders.add_working_hours(before_dst, hours=4, tz=BERLIN) == datetime(2026, 3, 30, 11, 0, tzinfo=BERLIN)
+    assert reminders.add_working_hours(before_dst, hours=4, tz=BERLIN).tzinfo == timezone.utc
+    assert not reminders.in_working_hours(datetime(2026, 3, 2, 18, 0, tzinfo=BERLIN), tz=BERLIN)
+    assert reminders.in_working_hours(datetime(2026, 3, 2, 9, 0, tzinfo=BERLIN), tz=BERLIN)

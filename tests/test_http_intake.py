@@ -47,9 +47,13 @@ def test_message_event_is_stored_once_then_filed_in_thread(bot: RunningBot) -> N
     assert count(bot, SlackEvent) == 1
     with Session(bot.engine) as session:
         event = session.get(SlackEvent, sent.event_id)
-        assert event is not None and event.status == "done" and event.body["event"]["text"].startswith("Login fails")
+        assert event is not None and event.status == "done"
+        # Handled: the event keeps what it was, not what was typed (that is on the ticket, masked).
+        assert event.body["redacted"] is True and "text" not in event.body["event"]
+        assert (event.body["event_id"], event.body["event"]["channel"], event.body["event"]["ts"]) == (sent.event_id, "C100", sent.ts)
     tickets = all_tickets(bot)
     assert len(tickets) == 1 and tickets[0].reporter == "U300" and tickets[0].message_ts == sent.ts
+    assert tickets[0].description.startswith("Login fails with error 502")
     posts = card_posts(bot.fake)
     assert len(posts) == 1
     assert all(p.params["thread_ts"] == sent.ts for p in bot.fake.calls_to("chat.postMessage")), "replies go in the thread, never the channel"
@@ -108,12 +112,22 @@ def test_thread_reply_becomes_a_comment_not_a_ticket(bot: RunningBot) -> None:
     report = bot.slack.message(channel="C100", user="U300", text="Search returns nothing for any query on staging")
     bot.settle()
     reply = bot.slack.message(channel="C100", user="U301", text="Same for me since 10:00", thread_ts=report.ts)
+    # Even a reply that reads like a new report stays in the thread's ticket.
+    bot.slack.message(channel="C100", user="U302", text="Also the checkout page crashes with error 500 on Firefox", thread_ts=report.ts)
     assert reply.status == 200
     bot.settle()
     assert count(bot, Ticket) == 1
+    assert len(card_posts(bot.fake)) == 1
     with Session(bot.engine) as session:
-        comments = list(session.exec(select(TicketEvent).where(TicketEvent.kind == "comment")).scalars())
-        assert [(c.actor, c.note) for c in comments] == [("U301", "Same for me since 10:00")]
+        comments = list(session.exec(select(TicketEvent).where(TicketEvent.kind == "comment").order_by(TicketEvent.id)).scalars())
+        assert [(c.actor, c.note) for c in comments] == [
+            ("U301", "Same for me since 10:00"), ("U302", "Also the checkout page crashes with error 500 on Firefox")]
+    # A reply in a thread that is no ticket's is neither a ticket nor a comment.
+    events_before = count(bot, TicketEvent)
+    chat = bot.slack.message(channel="C101", user="U303", text="lunch?")
+    bot.slack.message(channel="C101", user="U304", text="The login page shows error 502 for me", thread_ts=chat.ts)
+    bot.settle()
+    assert count(bot, Ticket) == 1 and count(bot, TicketEvent) == events_before
 
 
 def test_healthz(bot: RunningBot) -> None:

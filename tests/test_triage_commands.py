@@ -5,6 +5,10 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 
+from sqlalchemy import select
+from sqlmodel import Session
+
+from models.tables import TicketEvent
 from models.types import utcnow
 from tests.conftest import RunningBot
 from tests.triage_support import all_tickets, card_updates, file_ticket, hc, seed, shown, thread_posts, ticket
@@ -100,9 +104,15 @@ def test_resolve_reopen_and_close(bot: RunningBot) -> None:
     assert "resolved HC-1" in posted and "<!channel>" not in posted, "a typed note never pings"
 
     assert "no ticket HC-2" in hc(bot, "reopen HC-2")["text"]
-    assert "open again" in shown(hc(bot, "reopen HC-1 still slow for Gmail users"))
+    assert "open again" in shown(hc(bot, "reopen HC-1 still slow for Gmail users such as jane.doe@example.com"))
     reopened = ticket(bot, "HC-1")
     assert (reopened.status, reopened.resolved_at, reopened.resolution) == ("triaged", None, None)
+    bot.settle()
+    with Session(bot.engine) as session:
+        notes = json.dumps([e.note for e in session.exec(select(TicketEvent).where(TicketEvent.ticket_id == filed.id)).scalars()])
+    posted = json.dumps([c.params for c in thread_posts(bot, filed)])
+    assert "still slow for Gmail users such as [email]" in notes and "[email]" in posted, "typed notes are masked like reports"
+    assert "jane.doe@example.com" not in notes + posted
     assert "still open" in hc(bot, "reopen HC-1")["text"]
     assert "is closed" in shown(hc(bot, "close HC-1 fixed by the new mail provider"))
     assert ticket(bot, "HC-1").status == "closed"
