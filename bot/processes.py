@@ -44,7 +44,7 @@ def work(*, settings: Settings, parent: int, log_level: int, with_scheduler: boo
 
     logging.basicConfig(level=log_level, format="%(asctime)s %(levelname)s %(processName)s %(name)s: %(message)s")
     # Acknowledgements first: under a burst the receiver gets the CPU, the work follows.
-    os.nice(5)
+    os.nice(10)
     hypercare = create_hypercare(settings=replace(settings, scheduler_enabled=with_scheduler), migrate=False)
     hypercare.start(receives=False)
     stop = threading.Event()
