@@ -5,7 +5,7 @@ process) and measures acknowledgement latency and throughput and the time until 
 its ticket and thread reply; then does the same sending against a bare Bolt app that only
 acknowledges, on the same server and machine. Prints the figures; asserts nothing.
 
-    python bench/load.py [--reports 600] [--senders 8] [--channels 50] [--database-url URL] [--tuned-bare]
+    python bench/load.py [--reports 600] [--senders 8] [--channels 50] [--database-url URL] [--tuned-bare] [--rounds N]
 """
 from __future__ import annotations
 
@@ -93,7 +93,8 @@ def figures(name: str, latencies: list[float], wall: float, statuses: list[int])
     ordered = sorted(latencies)
     p = lambda q: ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000  # noqa: E731
     result = {"p50_ms": round(p(0.50), 2), "p99_ms": round(p(0.99), 2), "max_ms": round(ordered[-1] * 1000, 2),
-              "acks_per_s": round(len(latencies) / wall, 1), "non_2xx": sum(1 for s in statuses if s >= 300)}
+              "acks_per_s": round(len(latencies) / wall, 1), "non_2xx": sum(1 for s in statuses if s >= 300),
+              "5xx": sum(1 for s in statuses if s >= 500)}
     print(f"{name:>10}: ack p50 {result['p50_ms']} ms, p99 {result['p99_ms']} ms, max {result['max_ms']} ms, "
           f"{result['acks_per_s']} acks/s, non-2xx {result['non_2xx']}, 5xx {sum(1 for s in statuses if s >= 500)}")
     return result
@@ -107,8 +108,19 @@ def main() -> None:
     parser.add_argument("--database-url", default=None)
     parser.add_argument("--timeout", type=float, default=300)
     parser.add_argument("--tuned-bare", action="store_true", help="give the bare app the receiver's 0.5 ms GIL switch interval too")
+    parser.add_argument("--rounds", type=int, default=1, help="repeat the whole measurement (fresh bot and SQLite file each time)")
     args = parser.parse_args()
+    rounds = [run_once(args) for _ in range(args.rounds)]
+    if args.rounds > 1:
+        def spread(key: str, of: str = "hypercare") -> str:
+            values = sorted(float(r[of][key]) for r in rounds)
+            return f"median {statistics.median(values):g} (min {values[0]:g}, max {values[-1]:g})"
+        print(f"\n{args.rounds} rounds. Hypercare ack p99 ms: {spread('p99_ms')}; acks/s: {spread('acks_per_s')}; "
+              f"bare acks/s: {spread('acks_per_s', 'bare_bolt')}; throughput vs bare: {spread('vs_bare', 'ratio')}; "
+              f"answered: {[r['hypercare']['reports_answered_in_thread'] for r in rounds]}; 5xx: {[r['hypercare']['5xx'] for r in rounds]}")
 
+
+def run_once(args: argparse.Namespace) -> dict[str, dict[str, float]]:
     workdir = Path(tempfile.mkdtemp(prefix="hc-load-"))
     database_url = args.database_url or f"sqlite:///{workdir / 'load.db'}"
     fake = subprocess.Popen([sys.executable, str(ROOT / "bench" / "fake_slack_server.py"), str(args.channels)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
@@ -171,6 +183,8 @@ def main() -> None:
           f"every report answered after {ours['all_answered_s']} s (posts paced at 1/s per channel)")
     print(f"ack throughput vs bare Bolt: {ours['acks_per_s'] / bare_rate:.0%}")
     print(json.dumps({"results": results, "fake_slack_calls": stats["calls"]}, indent=1))
+    results["ratio"] = {"vs_bare": round(ours["acks_per_s"] / bare_rate, 3)}
+    return results  # type: ignore[return-value]
 
 
 if __name__ == "__main__":
