@@ -68,6 +68,8 @@ class InboxSpool:
             connection.execute("PRAGMA journal_mode=WAL")
             connection.execute("PRAGMA synchronous=NORMAL")  # durable across a process crash, as the database
             connection.execute("PRAGMA secure_delete=ON")  # a moved event's text does not linger in free pages
+            # No checkpoint (and its fsync) inside an acknowledgement's commit: the mover does it.
+            connection.execute("PRAGMA wal_autocheckpoint=0")
             self._local.connection = connection
         return connection
 
@@ -104,8 +106,12 @@ class InboxSpool:
     def remove(self, *, through_seq: int) -> dict[int, int]:
         """Delete what was moved; returns each deleted row's retries_seen, which a retry that arrived
         during the move has raised beyond what the mover read."""
+        connection = self._connection()
         with self._write_lock:
-            rows = self._connection().execute("DELETE FROM spool WHERE seq <= ? RETURNING seq, retries_seen", (through_seq,)).fetchall()
+            rows = connection.execute("DELETE FROM spool WHERE seq <= ? RETURNING seq, retries_seen", (through_seq,)).fetchall()
+        # PASSIVE never waits for, nor blocks, the request threads' commits; what it cannot copy
+        # back now, it copies next time.
+        connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
         return {int(seq): int(seen) for seq, seen in rows}
 
     def count(self) -> int:
