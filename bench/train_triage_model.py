@@ -47,7 +47,8 @@ CAT_PARAMS = {"model": "NB-weighted logistic regression (NBSVM-style), one-vs-re
               "C": 0.1, "nb_alpha": 1.0, "min_df": 2, "solver": "lbfgs", "max_iter": 3000,
               "weight_round": 4}
 DETAIL_PARAMS = {"model": "logistic regression over extract.py cue features (binary), incl. implicit-EB "
-                          "cues (patterns.EB_IMPLICIT) and title cue features (t_eb_*)",
+                          "cues (patterns.EB_IMPLICIT), counter cues (patterns.EB_COUNTER), the title "
+                          "imperative (patterns.TITLE_IMPERATIVE) and title cue features (t_eb_*)",
                  "C_grid": [0.03, 0.1, 0.3, 1.0], "threshold_grid": [0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7],
                  "selection": "C and decision threshold chosen per model by an inner 5-fold CV (seed 1) on the "
                               "training rows only, maximising F1 of detecting the missing detail; held-out "

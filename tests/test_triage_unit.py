@@ -279,3 +279,22 @@ def test_eb_model_has_threshold_and_implicit_cues() -> None:
     an = analyse("The export does not include the header row.", title="Export doesn't work anymore")
     assert "eb_neg_func" in an.cues[0] and "eb_regress" in an.cues[0]
     assert "t_eb_neg_func" in an.features and "eb_neg_func" in an.cues[1]
+
+
+def test_eb_chaparro_cues_and_counter_cues() -> None:
+    from bot.triage.extract import analyse
+    an = analyse("Why doesn't the export include the header? It works fine in the old version. "
+                 "The list is not shown correctly. Import works as expected. Got 3, expected 4.",
+                 title="Add a retry button to the export dialog")
+    cues = dict(zip(an.units, an.cues))
+    assert "eb_imperative" in an.cues[0] and "t_eb_imperative" in an.features
+    assert "eb_why_neg" in cues["Why doesn't the export include the header?"]
+    assert "eb_fine" in cues["It works fine in the old version."]
+    assert "eb_neg_correct" in cues["The list is not shown correctly."]
+    assert "eb_as_expected" in cues["Import works as expected."]
+    assert "eb_test_log" in cues["Got 3, expected 4."]
+    # the model learns that these counter cues take evidence away; a plain "should" still counts
+    eb = load_model()["details"]["eb"]
+    assert eb["eb_neg_correct"] < 0 and eb["eb_should"] > 0
+    plain = analyse("The list is shown. It should be sorted by date.", title="List order")
+    assert not {"eb_imperative", "eb_neg_correct", "eb_as_expected", "eb_test_log"} & set(sum(plain.cues, []))

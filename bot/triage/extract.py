@@ -128,6 +128,8 @@ def analyse(text: str, *, title: str | None = None) -> Analysis:
     an.units = units[:MAX_UNITS]
     units = an.units
     an.cues = _cues(units) if units else []
+    if an.titled and P.TITLE_IMPERATIVE.match(units[0]):
+        an.cues[0].append("eb_imperative")
     an.features = _features(an)
     return an
 
@@ -136,11 +138,13 @@ def analyse(text: str, *, title: str | None = None) -> Analysis:
 _KEEP_BOUNDARY = frozenset({"eb_correct", "eb_label", "s2r_imperative", "s2r_code", "s2r_example"})
 _ALL_CUES: tuple[tuple[str, FastRe], ...] = tuple(
     (name, FastRe(rx.pattern, rx.flags | re.M, strip=name not in _KEEP_BOUNDARY))
-    for name, rx in (*P.EB_CUES.items(), *P.EB_IMPLICIT.items(), *P.S2R_CUES.items()) if name not in P.EB_GATES)
-# gated implicit-EB cues are searched only in units that contain one of their gate words (whole-text
-# scans were slow); the gate holds every word such a match can start with, so matches are the same
-_GATED = tuple((name, gate, P.EB_IMPLICIT[name]) for name, gate in P.EB_GATES.items())
-_EB_ALL = {**P.EB_CUES, **P.EB_IMPLICIT,
+    for name, rx in (*P.EB_CUES.items(), *P.EB_IMPLICIT.items(), *P.EB_COUNTER.items(), *P.S2R_CUES.items())
+    if name not in P.EB_GATES)
+# gated EB cues are searched only in units that contain one of their gate words (whole-text scans
+# were slow); every match contains a gate word (most gates hold the words a match can start with),
+# so the matches are the same
+_GATED = tuple((name, gate, {**P.EB_IMPLICIT, **P.EB_COUNTER}[name]) for name, gate in P.EB_GATES.items())
+_EB_ALL = {**P.EB_CUES, **P.EB_IMPLICIT, **P.EB_COUNTER, "eb_imperative": P.TITLE_IMPERATIVE,
            **{k: re.compile(r"\b(?:" + "|".join(sorted(v)) + r")\b") for k, v in P.EB_IMPLICIT_WORDS.items()}}
 _WORD_CUES = tuple(P.EB_IMPLICIT_WORDS.items())
 # observed-behaviour words: the "ob" cue is a word-set test (a regex for it was the slowest cue)
@@ -252,7 +256,7 @@ def _present(an: Analysis, prefix: str, weights: dict[str, float] | None, strong
             # the model says the report states expected behaviour, but only implicitly (no cue
             # unit scores > 0): the first unit with any EB cue, else the title, is the span
             for i, cues in enumerate(an.cues):
-                if any(c.startswith(prefix) for c in cues):
+                if any(c.startswith(prefix) and c not in P.EB_COUNTER for c in cues):
                     return i, an.units[i]
             if an.units:
                 return 0, an.units[0]

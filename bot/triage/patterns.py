@@ -75,7 +75,27 @@ EB_IMPLICIT: dict[str, re.Pattern[str]] = {
                              r"(?:with|by)|remove|add(?:ed)? (?:back|support)|consider)\b", re.I),
     "eb_question": re.compile(r"\?\s*$", re.I),
     "eb_and_not": re.compile(r"\band not\b|\bnot\b[^.\n]{1,40}\bbut\b", re.I),
+    # "why doesn't it …" states what the reporter expected (Chaparro et al.'s "why" + negation)
+    "eb_why_neg": re.compile(r"\bwhy\b[^.?\n]{0,60}(?:n't|\bnot\b)", re.I),
+    # a part or another setting that works: the comparison implies how the broken one should behave
+    "eb_fine": re.compile(r"\b(?:works?|worked|working|runs?|ran) (?:just )?(?:fine|great|perfectly|ok|okay|well|"
+                          r"correctly)\b", re.I),
 }
+# Cues that an explicit-looking EB word is really describing observed behaviour; the model learns
+# how much they take away: "is not displayed correctly" (a negated manner adverb), "X works as
+# expected" (about some other, working part), test logs ("got 3, expected 4", "TEST-UNEXPECTED-FAIL").
+EB_COUNTER: dict[str, re.Pattern[str]] = {
+    "eb_neg_correct": re.compile(r"(?:n't|\bnot|\bnever)\b[^.\n]{0,40}\b(?:correctly|properly|right)\b", re.I),
+    "eb_as_expected": re.compile(r"(?<!not )\b(?:works?|worked|working|behaves?|is|are|was|were) (?:fine |correctly |"
+                                 r"properly )?as expected\b", re.I),
+    "eb_test_log": re.compile(r"\bgot\b[^.\n]{0,80}\bexpected\b|\btest-|\bunexpected\b", re.I),
+}
+# A title that starts with an imperative ("Add …", "Allow …", "Remove …") states the desired
+# behaviour itself (Chaparro et al. 2017 apply their imperative pattern to titles only).
+TITLE_IMPERATIVE = re.compile(
+    r"^\W*(?:\[[^\]]*\]\s*)*(?:add|allow|make|update|remove|support|use|change|provide|show|display|enable|"
+    r"disable|implement|improve|create|move|rename|fix|avoid|prevent|do not|don't|need|please|let|ensure|"
+    r"expose|deprecate|document|clarify|include|return|handle|respect|honou?r|ignore|set|open|keep)\b", re.I)
 EB_GATES: dict[str, frozenset[str]] = {
     "eb_neg_func": frozenset("""not cannot doesn't don't isn't aren't won't can't didn't doesnt dont isnt arent wont
         cant didnt""".split()),
@@ -85,6 +105,12 @@ EB_GATES: dict[str, frozenset[str]] = {
         proposals solution fix patch better it'd itd would could change replace replaces replaced replacing
         remove add added consider""".split()),
     "eb_and_not": frozenset(["not"]),
+    "eb_why_neg": frozenset(["why"]),
+    "eb_fine": frozenset("work works worked working run runs ran".split()),
+    # counter cues: a word that every match contains
+    "eb_neg_correct": frozenset("correctly properly right".split()),
+    "eb_as_expected": frozenset(["expected"]),
+    "eb_test_log": frozenset("got test unexpected".split()),
 }
 # single-word implicit cues: tested as word sets on each unit's words (faster than a regex scan)
 EB_IMPLICIT_WORDS: dict[str, frozenset[str]] = {
