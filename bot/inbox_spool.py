@@ -74,24 +74,22 @@ class InboxSpool:
         return connection
 
     def add(self, items: list[tuple[dict[str, Any], str | None, datetime]]) -> list[bool]:
-        """Commit the events; for each, False when that event_id is already waiting here (a retry:
+        """Commit each event; for each, False when that event_id is already waiting here (a retry:
         counted, not stored twice)."""
         connection = self._connection()
         outcomes = []
-        with self._write_lock:
-            connection.execute("BEGIN IMMEDIATE")
-            try:
-                for body, retry_num, received_at in items:
-                    seen = connection.execute(
-                        "INSERT INTO spool (event_id, body, retry_num, received_at) VALUES (?, ?, ?, ?) "
-                        "ON CONFLICT(event_id) DO UPDATE SET retries_seen = retries_seen + 1 RETURNING retries_seen",
-                        (str(body["event_id"]), json.dumps(body, separators=(",", ":")), retry_num, received_at.isoformat()),
-                    ).fetchone()[0]
-                    outcomes.append(seen == 0)
-                connection.execute("COMMIT")
-            except BaseException:
-                connection.execute("ROLLBACK")
-                raise
+        for body, retry_num, received_at in items:
+            event_id = str(body["event_id"])
+            row = (event_id, json.dumps(body, separators=(",", ":")), retry_num, received_at.isoformat())
+            # One autocommitted statement under the lock: the holder gives up the GIL once (inside
+            # SQLite) and needs it back once, so request threads do not queue behind GIL handovers.
+            with self._write_lock:
+                new = connection.execute(
+                    "INSERT OR IGNORE INTO spool (event_id, body, retry_num, received_at) VALUES (?, ?, ?, ?)", row
+                ).rowcount == 1
+                if not new:
+                    connection.execute("UPDATE spool SET retries_seen = retries_seen + 1 WHERE event_id = ?", (event_id,))
+            outcomes.append(new)
         return outcomes
 
     def oldest(self, *, limit: int) -> list[Spooled]:
