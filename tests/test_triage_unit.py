@@ -298,3 +298,53 @@ def test_eb_chaparro_cues_and_counter_cues() -> None:
     assert eb["eb_neg_correct"] < 0 and eb["eb_should"] > 0
     plain = analyse("The list is shown. It should be sorted by date.", title="List order")
     assert not {"eb_imperative", "eb_neg_correct", "eb_as_expected", "eb_test_log"} & set(sum(plain.cues, []))
+
+
+def _fast_patterns() -> list[object]:
+    """Every FastRe the triage package builds (module globals, also inside tuples, lists, dicts)."""
+    import bot.triage.category as category
+    import bot.triage.extract as extract
+    import bot.triage.patterns as patterns
+    import bot.triage.severity as severity
+    from bot.triage.fastre import FastRe
+
+    found: list[object] = []
+
+    def walk(value: object, depth: int = 0) -> None:
+        if isinstance(value, FastRe):
+            found.append(value)
+        elif depth < 3 and isinstance(value, (tuple, list)):
+            for item in value:
+                walk(item, depth + 1)
+        elif depth < 3 and isinstance(value, dict):
+            for item in value.values():
+                walk(item, depth + 1)
+
+    for module in (category, extract, patterns, severity):
+        for value in vars(module).values():
+            walk(value)
+    return found
+
+
+def test_fast_regexes_find_exactly_what_the_plain_search_finds() -> None:
+    """FastRe skips texts without a required literal and tries ^-patterns only at line starts;
+    both shortcuts must find exactly the matches of the plain search (gate and shortcut off)."""
+    import copy
+    import random
+
+    fast = _fast_patterns()
+    assert len(fast) > 20
+    rng = random.Random(7)
+    words = ("should", "expected", "instead", "error", "502", "checkout", "fails", "steps", "1.", "click", "login", "slow",
+             "not", "working", "ios 18", "chrome 131", "v2.4.1", "would", "like", "\n", "- ", "## ", "the", "it", "when i")
+    texts = ["", "ok", "expected: the receipt\nactual: error 502", "1. open the app\n2. tap pay\nit should show a receipt"]
+    texts += [" ".join(rng.choice(words) for _ in range(rng.randint(1, 40))) for _ in range(400)]
+    checked = 0
+    for pattern in fast:
+        plain = copy.copy(pattern)
+        plain.gate, plain._line_start = None, False  # type: ignore[attr-defined]
+        for text in texts:
+            lowered = text.lower()
+            assert [m.span() for m in pattern.finditer(lowered)] == [m.span() for m in plain.finditer(lowered)], (pattern.pattern, text)  # type: ignore[attr-defined]
+            checked += 1
+    assert checked > 8000

@@ -12,6 +12,7 @@ import math
 import re
 from bisect import bisect_right
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from bot.triage import patterns as P
 from bot.triage.chatter import PROBLEM
@@ -173,15 +174,23 @@ def _cues(units: list[str]) -> list[list[str]]:
             if i != last:
                 out[i].append(name)
                 last = i
+    # word cues whose words the whole text lacks cannot fire in any unit: test only the others
+    # (no word spans a newline, so the units' word sets add up to the text's)
+    every = set(_WORD_RX.findall(joined))
+    word_cues = [(name, vocab) for name, vocab in _WORD_CUES if not vocab.isdisjoint(every)]
+    gated = [(name, gate, rx) for name, gate, rx in _GATED if not gate.isdisjoint(every)]
+    ob = not _OB_WORDS.isdisjoint(every)
+    if not (word_cues or gated or ob):
+        return out
     for i, part in enumerate(joined.split("\n")):
         words = set(_WORD_RX.findall(part))
-        for name, vocab in _WORD_CUES:
+        for name, vocab in word_cues:
             if not vocab.isdisjoint(words):
                 out[i].append(name)
-        for name, gate, rx in _GATED:
+        for name, gate, rx in gated:
             if not gate.isdisjoint(words) and rx.search(part):
                 out[i].append(name)
-        if not _OB_WORDS.isdisjoint(words):
+        if ob and not _OB_WORDS.isdisjoint(words):
             out[i].append("ob")
     return out
 
@@ -267,6 +276,13 @@ def _present(an: Analysis, prefix: str, weights: dict[str, float] | None, strong
     return None
 
 
+@lru_cache(maxsize=512)
+def _any_of(pattern: str) -> re.Pattern[str]:
+    """The EB cues that fired in a unit, as one pattern; compiled once per combination (re's own
+    cache is too small for the many combinations and recompiling cost more than the search)."""
+    return re.compile(pattern, re.I)
+
+
 def _clause(unit: str, rx: re.Pattern[str]) -> str:
     parts = [p for p in _CLAUSE_SPLIT.split(unit) if p and p.strip()]
     for part in parts:
@@ -330,7 +346,7 @@ def extract_fields(text: str, *, title: str | None = None,
         fields["expected"] = _clip(sec["expected"])
     elif best := _present(an, "eb_", weights.get("eb"), _STRONG_EB, chat=chat, skip=0):
         pats = [_EB_ALL[c].pattern for c in an.cues[best[0]] if c in _EB_ALL] if an.cues else []
-        fields["expected"] = _clip(_clause(best[1], re.compile("|".join(pats), re.I)) if pats else best[1])
+        fields["expected"] = _clip(_clause(best[1], _any_of("|".join(pats))) if pats else best[1])
 
     # actual -----------------------------------------------------------------------
     if sec.get("actual"):

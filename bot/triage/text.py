@@ -14,10 +14,13 @@ ZWSP = "\u200b"
 
 _ANGLE = re.compile(r"<([^<>\n]{1,500})>")
 _FENCE = re.compile(r"```.*?```", re.S)
-_INLINE_CODE = re.compile(r"(?<!`)`([^`\n]+)`(?!`)")
-_BOLD = re.compile(r"(?<![\w*])\*(?=\S)([^*\n]+?)(?<=\S)\*(?![\w*])")
-_ITALIC = re.compile(r"(?<![\w_])_(?=[^\s_])([^_\n]+?)(?<=[^\s_])_(?![\w_])")
-_STRIKE = re.compile(r"(?<![\w~])~(?=\S)([^~\n]+?)(?<=\S)~(?![\w~])")
+# The "no word character before the opening mark" test is written after the mark, as a two-character
+# lookbehind ("`(?<!``)" rather than "(?<!`)`"): a pattern that starts with a literal lets `re`
+# jump from mark to mark instead of trying every position; the matches are the same.
+_INLINE_CODE = re.compile(r"`(?<!``)([^`\n]+)`(?!`)")
+_BOLD = re.compile(r"\*(?<![\w*]\*)(?=\S)([^*\n]+?)(?<=\S)\*(?![\w*])")
+_ITALIC = re.compile(r"_(?<![\w_]_)(?=[^\s_])([^_\n]+?)(?<=[^\s_])_(?![\w_])")
+_STRIKE = re.compile(r"~(?<![\w~]~)(?=\S)([^~\n]+?)(?<=\S)~(?![\w~])")
 _SPECIAL = {"here": "@here", "channel": "@channel", "everyone": "@everyone"}
 
 
