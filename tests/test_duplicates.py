@@ -2,12 +2,9 @@
 function), then linking over real HTTP (the reply, affected people, severity, history)."""
 from __future__ import annotations
 
-from sqlalchemy import select
-from sqlmodel import Session
-
 from bot.duplicates import Candidate, best_match
-from models.tables import Ticket, TicketEvent
 from tests.conftest import RunningBot
+from tests.triage_support import all_tickets, ticket_events
 
 OPEN = [
     Candidate(1, "Login fails with error 502 since the deploy\nCan't log in on web, 502 page"),
@@ -58,24 +55,14 @@ SORT_REPORTS = (
 )
 
 
-def tickets(bot: RunningBot) -> list[Ticket]:
-    with Session(bot.engine) as session:
-        return list(session.exec(select(Ticket).order_by(Ticket.number)).scalars())
-
-
-def events(bot: RunningBot, kind: str) -> list[TicketEvent]:
-    with Session(bot.engine) as session:
-        return list(session.exec(select(TicketEvent).where(TicketEvent.kind == kind).order_by(TicketEvent.id)).scalars())
-
-
 def test_each_extra_reporter_is_linked_and_severity_rises_with_the_count(bot: RunningBot) -> None:
     sent = []
     for user, channel, text in SORT_REPORTS:
         sent.append(bot.slack.message(channel=channel, user=user, text=text))
         bot.settle()
-    [ticket] = tickets(bot)
+    [ticket] = all_tickets(bot)
     assert ticket.affected_users == ["U1", "U2", "U3"]
-    assert [(e.actor, (e.note or "").endswith(text)) for e, (_, _, text) in zip(events(bot, "linked"), SORT_REPORTS[1:])] == [("U2", True), ("U3", True)]
+    assert [(e.actor, (e.note or "").endswith(text)) for e, (_, _, text) in zip(ticket_events(bot, "linked"), SORT_REPORTS[1:])] == [("U2", True), ("U3", True)]
     replies = [c for c in bot.fake.calls_to("chat.postMessage") if c.params.get("thread_ts") in (sent[1].ts, sent[2].ts)]
     assert [(r.params["channel"], r.params["text"]) for r in replies] == [
         ("C101", "Looks like HC-1 — added you to it. (2 people affected)"),
@@ -84,7 +71,7 @@ def test_each_extra_reporter_is_linked_and_severity_rises_with_the_count(bot: Ru
     assert all(r.params["blocks"][1]["elements"][0]["text"]["text"] == "No, this is different" for r in replies)
     # Medium for one or two people; the third reporter raises it, and the history says why.
     assert ticket.severity == "high"
-    [raised] = [e for e in events(bot, "changed") if e.field_name == "severity"]
+    [raised] = [e for e in ticket_events(bot, "changed") if e.field_name == "severity"]
     assert (raised.actor, raised.old_value, raised.new_value) == (None, "medium", "high")
     assert "affected" in (raised.note or ""), raised.note
     card = bot.fake.calls_to("chat.update")[-1]
@@ -98,5 +85,5 @@ def test_a_closed_ticket_is_not_a_duplicate_candidate(bot: RunningBot) -> None:
     assert "resolved" in bot.slack.command(text="resolve HC-1 fixed the sort key", user="U_T", channel="C100").json()["text"]
     bot.slack.message(channel="C101", user="U2", text=SORT_REPORTS[1][2])
     bot.settle()
-    assert [(t.key, t.status, t.affected_users) for t in tickets(bot)] == [("HC-1", "resolved", ["U1"]), ("HC-2", "needs_info", ["U2"])]  # filed anew (and asked for details)
-    assert events(bot, "linked") == []
+    assert [(t.key, t.status, t.affected_users) for t in all_tickets(bot)] == [("HC-1", "resolved", ["U1"]), ("HC-2", "needs_info", ["U2"])]  # filed anew (and asked for details)
+    assert ticket_events(bot, "linked") == []

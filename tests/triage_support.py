@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlmodel import Session
 
 from bot.tickets import NewTicket, create_ticket
-from models.tables import Ticket
+from models.tables import Ticket, TicketEvent
 from models.types import utcnow
 from tests.conftest import RunningBot
 from tests.fake_slack import Call
@@ -47,6 +47,12 @@ def ticket(bot: RunningBot, key: str) -> Ticket:
 def all_tickets(bot: RunningBot) -> list[Ticket]:
     with Session(bot.engine) as session:
         return list(session.execute(select(Ticket).order_by(Ticket.number)).scalars())
+
+
+def ticket_events(bot: RunningBot, kind: str) -> list[TicketEvent]:
+    """Every ticket's history entries of one kind, oldest first."""
+    with Session(bot.engine) as session:
+        return list(session.execute(select(TicketEvent).where(TicketEvent.kind == kind).order_by(TicketEvent.id)).scalars())
 
 
 def file_ticket(bot: RunningBot, text: str, *, user: str = "U_REP", channel: str = "C100") -> Ticket:
