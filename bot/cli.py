@@ -80,8 +80,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
     hypercare = create_hypercare(settings=receiver_settings(settings) if separate else settings, migrate=False)
     if separate:
         start_worker_processes(settings, log_level=logging.getLogger().level)
-        # This process now only acknowledges: a request thread waiting for the group commit should
-        # get the GIL back within a fraction of a millisecond, not CPython's default 5 ms.
+        # This process now only acknowledges: a request thread back from its commit (or from the
+        # spool's lock) should get the GIL within a fraction of a millisecond, not CPython's 5 ms.
         sys.setswitchinterval(0.0005)
     hypercare.start()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
