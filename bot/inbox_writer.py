@@ -19,7 +19,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import update
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 
 from bot import log
 from bot.inbox_spool import InboxSpool, spool_path
@@ -121,6 +121,7 @@ class InboxWriter:
 
     # -- the group-commit writer (PostgreSQL) --------------------------------------------------
     def _write_loop(self) -> None:
+        connection: Connection | None = None
         while True:
             batch = [self._queue.get()]
             while len(batch) < MAX_BATCH:
@@ -130,10 +131,17 @@ class InboxWriter:
                     break
             items = [item for item, _ in batch]
             try:
-                outcomes = self._write_inbox(items)
+                if connection is None or connection.closed or connection.invalidated:
+                    # The writer's own connection, kept: a pooled one would cost a pre-ping round
+                    # trip to the server on every batch.
+                    connection = self._engine.connect()
+                outcomes = self._write_inbox(items, connection=connection)
             except Exception as exc:  # the requests answer 500 and Slack retries them
                 for _, done in batch:
                     done.set_exception(exc)
+                if connection is not None:
+                    connection.close()  # a broken connection is replaced on the next batch
+                    connection = None
                 continue
             self._logged([(body, retry_num) for body, retry_num, _ in items], outcomes)
             for (_, done), new in zip(batch, outcomes):
@@ -149,7 +157,7 @@ class InboxWriter:
             else:
                 log.event_retry_dropped(str(body.get("event_id")), retry_num)
 
-    def _write_inbox(self, items: list[Item], retries_before: list[int] | None = None) -> list[bool]:
+    def _write_inbox(self, items: list[Item], retries_before: list[int] | None = None, *, connection: Connection | None = None) -> list[bool]:
         """Insert into the inbox table; a repeated event_id only counts one more Slack retry."""
         rows = [_row(body, received_at) for body, _, received_at in items]
         first_seen: dict[str, int] = {}
@@ -159,7 +167,13 @@ class InboxWriter:
         for index, row in enumerate(rows):
             row["retries_seen"] = before[index]
         unique = [rows[i] for i in sorted(first_seen.values())]
-        with self._engine.begin() as connection:
+        if connection is None:
+            with self._engine.connect() as own:
+                return self._insert(own, rows, unique, first_seen, before)
+        return self._insert(connection, rows, unique, first_seen, before)
+
+    def _insert(self, connection: Connection, rows: list[dict[str, Any]], unique: list[dict[str, Any]], first_seen: dict[str, int], before: list[int]) -> list[bool]:
+        with connection.begin():
             inserted = {r[0] for r in connection.execute(self._statement, unique).all()}
             outcomes = [row["event_id"] in inserted and first_seen[row["event_id"]] == i for i, row in enumerate(rows)]
             for row, new, seen in zip(rows, outcomes, before):
