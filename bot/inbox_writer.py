@@ -66,7 +66,7 @@ class InboxWriter:
         self._statement = _insert_new_only(engine.dialect.name)
         path = spool_path(engine) if use_spool else None
         self._spool = InboxSpool(path) if path is not None else None
-        self._queue: queue.Queue[tuple[Item, Future[bool]]] = queue.Queue()
+        self._queue: queue.Queue[tuple[Item, Future[bool]] | None] = queue.Queue()  # None: stop
         self._writer: threading.Thread | None = None
         self._mover: threading.Thread | None = None
         self._spooled = threading.Event()
@@ -102,12 +102,17 @@ class InboxWriter:
                 self._mover.start()
 
     def stop(self) -> None:
-        """Stop the mover (what it has not moved waits in the spool for the next start)."""
+        """Stop the writer (after what is queued; it closes its connection) and the mover (what
+        it has not moved waits in the spool for the next start)."""
         self._stop.set()
         self._spooled.set()
-        mover, self._mover = self._mover, None
-        if mover is not None:
-            mover.join(timeout=5)
+        writer, self._writer = self._writer, None
+        if writer is not None and writer.is_alive():
+            self._queue.put(None)
+        for thread in (writer, self._mover):
+            if thread is not None:
+                thread.join(timeout=5)
+        self._mover = None
 
     def wait_drained(self, *, timeout: float = 10.0) -> bool:
         """True once nothing waits in the spool (always, without one)."""
@@ -122,32 +127,45 @@ class InboxWriter:
     # -- the group-commit writer (PostgreSQL) --------------------------------------------------
     def _write_loop(self) -> None:
         connection: Connection | None = None
-        while True:
-            batch = [self._queue.get()]
-            while len(batch) < MAX_BATCH:
-                try:
-                    batch.append(self._queue.get_nowait())
-                except queue.Empty:
+        try:
+            while (first := self._queue.get()) is not None:
+                batch, stopping = [first], False
+                while len(batch) < MAX_BATCH and not stopping:
+                    try:
+                        queued = self._queue.get_nowait()
+                    except queue.Empty:
+                        break
+                    stopping = queued is None  # stop() was called: write this batch, then end
+                    if queued is not None:
+                        batch.append(queued)
+                connection = self._write_batch(batch, connection)
+                if stopping:
                     break
-            items = [item for item, _ in batch]
-            try:
-                if connection is None or connection.closed or connection.invalidated:
-                    # The writer's own connection, kept: a pooled one would cost a pre-ping round
-                    # trip to the server on every batch.
-                    connection = self._engine.connect()
-                outcomes = self._write_inbox(items, connection=connection)
-            except Exception as exc:  # the requests answer 500 and Slack retries them
-                for _, done in batch:
-                    done.set_exception(exc)
-                if connection is not None:
-                    connection.close()  # a broken connection is replaced on the next batch
-                    connection = None
-                continue
-            self._logged([(body, retry_num) for body, retry_num, _ in items], outcomes)
-            for (_, done), new in zip(batch, outcomes):
-                done.set_result(new)
-            if any(outcomes):
-                self._on_stored()
+        finally:
+            if connection is not None:
+                connection.close()
+
+    def _write_batch(self, batch: list[tuple[Item, Future[bool]]], connection: Connection | None) -> Connection | None:
+        """Commit one batch and wake its requests; returns the connection to use next time."""
+        items = [item for item, _ in batch]
+        try:
+            if connection is None or connection.closed or connection.invalidated:
+                # The writer's own connection, kept: a pooled one would cost a pre-ping round
+                # trip to the server on every batch.
+                connection = self._engine.connect()
+            outcomes = self._write_inbox(items, connection=connection)
+        except Exception as exc:  # the requests answer 500 and Slack retries them
+            for _, done in batch:
+                done.set_exception(exc)
+            if connection is not None:
+                connection.close()  # a broken connection is replaced on the next batch
+            return None
+        self._logged([(body, retry_num) for body, retry_num, _ in items], outcomes)
+        for (_, done), new in zip(batch, outcomes):
+            done.set_result(new)
+        if any(outcomes):
+            self._on_stored()
+        return connection
 
     @staticmethod
     def _logged(items: list[tuple[dict[str, Any], str | None]], outcomes: list[bool]) -> None:

@@ -74,3 +74,24 @@ def test_the_spool_is_sqlite_only(database_url: str) -> None:
             assert path is None  # PostgreSQL locks rows: events go straight into the inbox table
     finally:
         engine.dispose()
+
+
+def test_the_group_commit_writer_gives_its_connection_back_when_stopped(database_url: str) -> None:
+    from bot.inbox_writer import InboxWriter
+
+    engine = make_engine(database_url)
+    upgrade(engine)
+    writer = InboxWriter(engine, use_spool=False)  # the PostgreSQL path, on either database
+    try:
+        event = report_event("Checkout fails with error 502 on Safari")
+        assert writer.store(event) is True and writer.store(event, retry_num="1") is False
+        assert engine.pool.checkedout() == 1, "the writer keeps its own connection between batches"  # type: ignore[attr-defined]
+        writer.stop()
+        assert engine.pool.checkedout() == 0  # type: ignore[attr-defined]
+        with Session(engine) as session:
+            stored = session.get(SlackEvent, str(event["event_id"]))
+            assert stored is not None and stored.retries_seen == 1
+        assert writer.store(report_event("Search is slow")) is True, "a store after stop starts the writer again"
+    finally:
+        writer.stop()
+        engine.dispose()
