@@ -74,9 +74,8 @@ def create_hypercare(
     client = client or make_client(settings=settings)
     app = TransactionalApp(
         engine=engine,
-        token=settings.bot_token,
         signing_secret=settings.signing_secret or "",
-        client=client,
+        client=client,              # carries the bot token and SLACK_API_URL (Bolt takes its token)
         # Listeners run before the response: for events they only store (see bot.inbox), and
         # commands answer from the database within Slack's 3 seconds.
         process_before_response=True,

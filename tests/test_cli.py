@@ -77,6 +77,8 @@ def test_console_files_a_ticket_through_the_real_handlers(tmp_path: Path) -> Non
     assert "only visible to you" in out and "HC-2" in out
     assert "I don't know the subcommand" in out
     assert "thread of #1" not in out, "chatter is not answered"
+    # the terminal is the chat: no library INFO lines (migrations, scheduler) and no Bolt warning
+    assert " INFO " not in result.stderr and "WARNING" not in result.stderr, result.stderr
     exported = hypercare("export", "--format", "json", cwd=tmp_path, env=env)
     keys = [t["key"] for t in json.loads(exported.stdout)["tickets"]]
     assert keys == ["HC-1", "HC-2"]
