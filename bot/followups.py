@@ -219,6 +219,19 @@ def fill_from_form(session: Session, *, ticket: Ticket, actor: str, values: dict
     return fills
 
 
+def fill_from_edit(session: Session, *, ticket: Ticket, actor: str, found: dict[str, str | None]) -> dict[str, str]:
+    """The reporter edited the report and it now holds details still missing: that counts as an
+    answer (people often fix their message instead of replying). Details already filled stay."""
+    if ticket.status in CLOSED:
+        return {}
+    pending = pending_details(ticket)
+    fills = {d: answers.clip(v) for d, v in found.items() if d in pending and v and v.strip()}
+    if fills:
+        _apply(session, ticket, _followup(session, ticket_id=ticket.id or 0, lock=True), fills=fills, actor=actor,
+               note="added by editing the report")
+    return fills
+
+
 def _apply(session: Session, ticket: Ticket, followup: Followup | None, *, fills: dict[str, str], actor: str, note: str) -> None:
     """Store the details, confirm briefly, and ask for the rest or say thanks and move on."""
     missing = [d for d in ticket.missing if d not in fills]

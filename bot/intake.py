@@ -10,9 +10,9 @@ from typing import Any
 
 from sqlmodel import Session
 
-from bot import blocks, followups, linking, outbox
-from bot.tickets import NewTicket, create_ticket, record
-from bot.triage import Triage, details_needed, mask_pii, slack_to_text, triage
+from bot import blocks, cards, followups, linking, outbox
+from bot.tickets import NewTicket, change, create_ticket, record
+from bot.triage import Triage, details_needed, make_title, mask_pii, slack_to_text, triage
 from models import queries
 from models.tables import Ticket
 from models.types import utcnow
@@ -202,12 +202,20 @@ def edit_report(session: Session, *, team_id: str, channel: str, ts: str, user: 
     if found is None:
         return None
     ticket, link = found
-    new_description = triage(text=new_text).description
+    result = triage(text=new_text)
+    new_description = result.description
     if link.role == "report" and new_description != ticket.description:
+        # the title follows the text unless someone chose it (it is then not the old text's title)
+        title_was_derived = ticket.title == make_title(ticket.description)
         record(session, ticket, actor=user, kind="edited", field_name="description", old=ticket.description, new=new_description)
         ticket.description = new_description
         ticket.updated_at = utcnow()
         session.add(ticket)
+        retitled = title_was_derived and bool(change(session, ticket, actor=user, note="the report was edited", title=result.title))
+        # category and severity stay: the triage team may have set them; only missing details are taken
+        filled = followups.fill_from_edit(session, ticket=ticket, actor=user or ticket.reporter or "", found=result.fields)
+        if retitled and not filled:
+            cards.refresh_card(session, ticket)
     elif link.role != "report":
         record(session, ticket, actor=user, kind="edited", note=f"a linked report was edited: {new_description}")
     return ticket

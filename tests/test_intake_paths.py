@@ -240,6 +240,35 @@ def test_thread_reply_edit_delete_and_files(bot: RunningBot) -> None:
     assert len(tickets(bot)) == 1, "replies, edits and deletions never open tickets"
 
 
+def test_an_edit_that_adds_missing_details_counts_as_the_answer(bot: RunningBot) -> None:
+    report = bot.slack.message(channel="C100", user="U1", text="Checkout fails with error 502 when I click Pay on Safari 18")
+    bot.settle()
+    [ticket] = tickets(bot)
+    assert (ticket.status, ticket.missing) == ("needs_info", ["steps", "expected"])
+    edited = {"type": "message", "subtype": "message_changed", "channel": "C100", "ts": new_ts(),
+              "message": {"type": "message", "user": "U1", "ts": report.ts,
+                          "text": "Checkout fails with error 503 when I click Pay. Steps: open the cart, click Pay. Expected: a receipt"}}
+    assert bot.slack.event(event=edited).status == 200
+    bot.settle()
+    [ticket] = tickets(bot)
+    assert ticket.title == "Checkout fails with error 503 when I click Pay", "the title follows the edited text"
+    assert (ticket.steps, ticket.expected) == ("open the cart, click Pay.", "a receipt")
+    assert (ticket.status, ticket.missing) == ("new", [])
+    thanks = [c for c in bot.fake.calls_to("chat.postMessage") if c.params.get("thread_ts") == report.ts and "recorded" in c.params["text"]]
+    assert len(thanks) == 1 and "has everything the team needs" in thanks[0].params["text"]
+    updates = [c for c in bot.fake.calls_to("chat.update") if "error 503" in json.dumps(c.params.get("blocks"))]
+    assert updates, "the card in the thread shows the new title"
+    assert [e.note for e in history(bot, "changed") if e.field_name == "steps"] == ["added by editing the report"]
+    # a second edit that drops the details takes nothing back, and nothing is asked again
+    edited["message"] = {**edited["message"], "text": "Checkout fails with error 503 when I click Pay"}
+    edited["ts"] = new_ts()
+    bot.slack.event(event=edited)
+    bot.settle()
+    [ticket] = tickets(bot)
+    assert (ticket.steps, ticket.expected, ticket.status) == ("open the cart, click Pay.", "a receipt", "new")
+    assert len([c for c in bot.fake.calls_to("chat.postMessage") if "recorded" in c.params["text"]]) == 1
+
+
 def test_duplicate_is_linked_then_split_on_request(bot: RunningBot) -> None:
     bot.slack.message(channel="C100", user="U1", text="Login fails with error 502 since the deploy")
     bot.settle()

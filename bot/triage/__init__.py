@@ -72,7 +72,7 @@ def make_title(text: str, *, title: str | None = None) -> str:
     if not title:
         m = re.search(r"(?<=[.!?])\s+(?=[A-Z])", plain)     # first sentence of a chat message
         if m and m.start() >= 15:
-            plain = plain[: m.start()]
+            plain = plain[: m.start()].removesuffix(".")   # a title, not a sentence ("?" and "!" stay)
     return _cut(plain) or "Untitled report"
 
 
