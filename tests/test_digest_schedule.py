@@ -16,7 +16,7 @@ from bot import digest_schedule as ds
 from models.digest_tables import DigestRun, DigestSchedule
 from tests.conftest import RunningBot, start_bot
 from tests.fake_slack import FakeSlack
-from tests.test_digest import add_ticket, digest_bot, digest_posts, hc, schedules, set_schedule, stop, text_of  # noqa: F401 (digest_bot: a fixture)
+from tests.digest_support import add_ticket, digest_bot, digest_posts, hc, schedules, set_schedule, stop, text_of  # noqa: F401 (digest_bot: a fixture)
 
 BERLIN = ZoneInfo("Europe/Berlin")
 UTC = timezone.utc
