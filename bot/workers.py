@@ -23,7 +23,6 @@ from bot import log
 from models.db import READ_ONLY, session_scope
 from models.queue import anything_due, claim
 from models.tables import OutboxMessage, SlackEvent
-from models.types import utcnow
 
 Row = TypeVar("Row", SlackEvent, OutboxMessage)
 MIN_CLAIM_GAP = 0.02
