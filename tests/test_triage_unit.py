@@ -148,6 +148,22 @@ def test_mask_pii_card_needs_luhn() -> None:
     assert mask_pii("card 4111-1111-1111-1111") == "card [card]"
 
 
+def test_the_digit_gate_only_skips_texts_with_no_card_or_phone_to_mask() -> None:
+    from bot.triage import text as T
+    phones = ["+49 170 1234567", "+1 (555) 123-4567", "+44(20)7946-0958", "(555) 123-4567", "(030) 1234 5678",
+              "555-123-4567", "555.123.4567", "555 123 4567", "0170 1234567", "030/1234567", "0170-123-45-67",
+              "+33 1 23 45 67 89", "+1-555-123-4567", "+49 123 45"]  # the last: 7 digits, the fewest masked
+    cards = ["4111 1111 1111 1111", "4111-1111-1111-1111", "4111111111111111", "378282246310005"]
+    for number in phones + cards:
+        for text in (number, f"call {number} now", f"x{number}.", f"({number})"):
+            whole = T._PHONE.sub(T._phone, T._CARD.sub(T._card, text))   # the scans without the gate
+            assert mask_pii(text) == whole, text
+        assert mask_pii(f"reach me on {number} today") != f"reach me on {number} today", number
+    for text in ("v2.4.1 build 12345", "error 502 at 12:30", "1 2 3 4 5 6", "ports 8080 and 443", "HC-12 (3 people)"):
+        assert T._DIGIT_RUN.search(text) is None
+        assert T._PHONE.sub(T._phone, T._CARD.sub(T._card, text)) == text == mask_pii(text)
+
+
 def test_triage_masks_title_description_and_fields() -> None:
     result = triage(text="checkout fails for jane@example.com with card 4111 1111 1111 1111 on iOS 18")
     blob = result.title + result.description + " ".join(v for v in result.fields.values() if v)
