@@ -166,12 +166,12 @@ class FastRe:
 
     __slots__ = ("pattern", "_rx", "_strip", "gate", "_line_start")
 
-    def __init__(self, pattern: str, flags: int = 0, *, strip: bool = True) -> None:
+    def __init__(self, pattern: str, flags: int = 0, *, strip: bool = True, gated: bool = True) -> None:
         self.pattern = pattern
         self._strip = strip
         compiled = strip_leading_boundaries(pattern) if strip else pattern
         self._rx = re.compile(compiled, flags & ~re.I)
-        gate = required_literals(compiled, flags & ~re.I)
+        gate = required_literals(compiled, flags & ~re.I) if gated else None
         self.gate = tuple(sorted(gate, key=lambda g: (-len(g), g))) if gate else None
         # "^…" under re.M can only match at the text's start or just after a newline: trying those
         # few positions beats letting the engine try every character
