@@ -150,13 +150,17 @@ _ALL_CUES: tuple[tuple[str, FastRe], ...] = tuple(
 _GATED = tuple((name, gate, {**P.EB_IMPLICIT, **P.EB_COUNTER}[name]) for name, gate in P.EB_GATES.items())
 _EB_ALL = {**P.EB_CUES, **P.EB_IMPLICIT, **P.EB_COUNTER, "eb_imperative": P.TITLE_IMPERATIVE,
            **{k: re.compile(r"\b(?:" + "|".join(sorted(v)) + r")\b") for k, v in P.EB_IMPLICIT_WORDS.items()}}
-_WORD_CUES = tuple(P.EB_IMPLICIT_WORDS.items())
 # observed-behaviour words: the "ob" cue is a word-set test (a regex for it was the slowest cue)
 _OB_WORDS = frozenset("""instead actual actually error errors exception traceback crash crashes crashed
 crashing fail fails failed failing failure doesn't doesnt don't didn't isn't won't can't cannot unable
 broken stuck hang hangs hanging freeze freezes froze frozen blank wrong incorrect missing shows displays
 returns throws slow nothing""".split())
 _WORD_RX = re.compile(r"[a-z']+")
+_TOKEN_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz'")
+# in the order each unit lists them: word cues, gated cues (a regex after the word test), "ob"
+_WORD_AND_GATED: tuple[tuple[str, frozenset[str], FastRe | re.Pattern[str] | None], ...] = (
+    *((name, vocab, None) for name, vocab in P.EB_IMPLICIT_WORDS.items()),
+    *_GATED, ("ob", _OB_WORDS, None))
 UNIT_CHARS = 400
 MAX_UNITS = 80             # long logs/stack traces: cues are looked for in the first 80 units
 CUE_CHARS = 1500           # ... and in their first 1500 characters
@@ -166,9 +170,10 @@ def _cues(units: list[str]) -> list[list[str]]:
     """Cue names per unit. One pass per cue over all units joined by newlines (much faster than
     searching every unit with every pattern); ^/$ in the cues then anchor at unit edges."""
     joined = "\n".join(u[:UNIT_CHARS].replace("\n", " ") for u in units).lower()[:CUE_CHARS]
+    parts = joined.split("\n")                # part i is unit i (lower() may change a length)
     starts = [0]
-    for u in units[:-1]:
-        starts.append(starts[-1] + min(len(u), UNIT_CHARS) + 1)
+    for part in parts[:-1]:
+        starts.append(starts[-1] + len(part) + 1)
     out: list[list[str]] = [[] for _ in units]
     for name, rx in _ALL_CUES:
         last = -1
@@ -177,25 +182,43 @@ def _cues(units: list[str]) -> list[list[str]]:
             if i != last:
                 out[i].append(name)
                 last = i
-    # word cues whose words the whole text lacks cannot fire in any unit: test only the others
-    # (no word spans a newline, so the units' word sets add up to the text's)
+    # Word cues fire in the units that hold one of their words. The text's words are found once;
+    # the few cue words among them are then located unit by unit (no word spans a newline, so the
+    # units' word sets add up to the text's). Gated cues run their regex only in such units.
     every = set(_WORD_RX.findall(joined))
-    word_cues = [(name, vocab) for name, vocab in _WORD_CUES if not vocab.isdisjoint(every)]
-    gated = [(name, gate, rx) for name, gate, rx in _GATED if not gate.isdisjoint(every)]
-    ob = not _OB_WORDS.isdisjoint(every)
-    if not (word_cues or gated or ob):
+    fired: list[tuple[str, set[int]]] = []
+    units_of: dict[str, set[int]] = {}
+    for name, vocab, rx in _WORD_AND_GATED:
+        present = vocab & every
+        if not present:
+            continue
+        where: set[int] = set()
+        for word in present:
+            if word not in units_of:
+                units_of[word] = _units_holding(word, joined, starts)
+            where |= units_of[word]
+        if rx is not None:
+            where = {i for i in where if rx.search(parts[i])}
+        if where:
+            fired.append((name, where))
+    if not fired:
         return out
-    for i, part in enumerate(joined.split("\n")):
-        words = set(_WORD_RX.findall(part))
-        for name, vocab in word_cues:
-            if not vocab.isdisjoint(words):
-                out[i].append(name)
-        for name, gate, rx in gated:
-            if not gate.isdisjoint(words) and rx.search(part):
-                out[i].append(name)
-        if ob and not _OB_WORDS.isdisjoint(words):
-            out[i].append("ob")
+    for i in sorted(set().union(*(where for _name, where in fired))):
+        out[i].extend(name for name, where in fired if i in where)
     return out
+
+
+def _units_holding(word: str, joined: str, starts: list[int]) -> set[int]:
+    """Units (by start offset in `joined`) in which `word` is a whole token of _WORD_RX."""
+    found: set[int] = set()
+    size, end = len(word), len(joined)
+    pos = joined.find(word)
+    while pos >= 0:
+        after = pos + size
+        if (pos == 0 or joined[pos - 1] not in _TOKEN_CHARS) and (after == end or joined[after] not in _TOKEN_CHARS):
+            found.add(bisect_right(starts, pos) - 1)
+        pos = joined.find(word, pos + 1)
+    return found
 
 
 def _features(an: Analysis) -> dict[str, float]:
