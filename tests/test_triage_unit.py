@@ -364,3 +364,18 @@ def test_fast_regexes_find_exactly_what_the_plain_search_finds() -> None:
             assert [m.span() for m in pattern.finditer(lowered)] == [m.span() for m in plain.finditer(lowered)], (pattern.pattern, text)  # type: ignore[attr-defined]
             checked += 1
     assert checked > 8000
+
+
+def test_enum_start_finds_what_the_lookbehind_pattern_finds() -> None:
+    """extract._enum_start replaces a slow pattern that starts with a lookbehind; same starts."""
+    import random
+    import re
+
+    from bot.triage.extract import _enum_start
+    plain = re.compile(r"(?:^|(?<=[\s:]))\(?1[.)]\s+\S")
+    rng = random.Random(0)
+    texts = ["1. open", "(1) open", "x(1) open", "a 1. b", "a:1) b", "a1) 1. b", "((1) b", "11. x", "a\u00a01. b"]
+    texts += ["".join(rng.choice("1().: a\n\tb\u00a0") for _ in range(rng.randint(1, 14))) for _ in range(20000)]
+    for text in texts:
+        found = plain.search(text)
+        assert _enum_start(text) == (found.start() if found else None), repr(text)

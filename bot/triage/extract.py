@@ -80,11 +80,29 @@ def _clip(text: str, limit: int = MAX_SPAN) -> str:
     return text[: cut if cut > limit // 2 else limit - 1].rstrip(" ,;:-") + "…"
 
 
+_ENUM_ONE = re.compile(r"1[.)]\s+\S")
+
+
+def _enum_start(text: str) -> int | None:
+    """Where the first "1. …" / "(1) …" item starts: at the text's start or after a space or colon.
+    (A search for the "1" with the context checked here: a pattern starting with a lookbehind
+    makes `re` try every position.)"""
+    m = _ENUM_ONE.search(text)
+    while m is not None:
+        at = m.start()
+        if at and text[at - 1] == "(":
+            at -= 1
+        if at == 0 or text[at - 1].isspace() or text[at - 1] == ":":
+            return at
+        m = _ENUM_ONE.search(text, m.start() + 1)    # matches may overlap ("a1) 1. b")
+    return None
+
+
 def _enum_span(text: str) -> str | None:
-    m = re.search(r"(?:^|(?<=[\s:]))\(?1[.)]\s+\S", text)
-    if not m or not P.has_inline_enum(text[m.start():]):
+    start = _enum_start(text)
+    if start is None or not P.has_inline_enum(text[start:]):
         return None
-    rest = text[m.start():]
+    rest = text[start:]
     items = list(re.finditer(r"(?:^|(?<=\s))\(?[1-9][.)]\s+", rest))
     last = items[-1].end()
     tail = re.search(r"\s+[—–]\s+|\s+-\s+|;|\.\s|\n\n|,?\s+(?:but|instead|expected|expecting|should|"
