@@ -379,3 +379,23 @@ def test_enum_start_finds_what_the_lookbehind_pattern_finds() -> None:
     for text in texts:
         found = plain.search(text)
         assert _enum_start(text) == (found.start() if found else None), repr(text)
+
+
+def test_sentence_split_and_inline_labels_match_their_lookbehind_patterns() -> None:
+    """patterns.split_sentences and extract._INLINE_LABEL replace slow lookbehind-first patterns."""
+    import random
+    import re
+
+    from bot.triage.extract import _INLINE_LABEL, _label_break
+    from bot.triage.patterns import split_sentences
+    sentence_split = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"'(\[])|\s+(?=\(?[2-9][.)]\s+[A-Za-z])")
+    inline_label = re.compile(r"(?<=[.;,!)|])\s+(?=(?:expected|actual|steps|environment|env|observed|result)"
+                              r"(?: \w+)?\s*:)", re.I)
+    rng = random.Random(0)
+    words = ["It", "fails.", "Then", "(2)", "2.", "3)", "x", "?", "!", "'Quote'", "[A]", "\t", "  ", "expected:",
+             "Actual result:", ",", ";", ")", "|", "env :", "steps", "a.", "B", "\n"]
+    for _ in range(20000):
+        line = "".join(rng.choice(words) + rng.choice(["", " ", "  ", "\t"]) for _ in range(rng.randint(8, 30)))
+        expected = [s for s in sentence_split.split(line) if s] if len(line) >= 40 and not line.startswith("```") else [line]
+        assert split_sentences(line) == expected, repr(line)
+        assert _INLINE_LABEL.sub(_label_break, line) == inline_label.sub("\n", line), repr(line)

@@ -169,7 +169,12 @@ def clean_body(text: str) -> str:
     return text
 
 
-_SENT_SPLIT = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"'(\[])|\s+(?=\(?[2-9][.)]\s+[A-Za-z])")
+# Sentences end at a run of spaces after . ! ? and before a capital, quote or bracket, or before an
+# enumerated item "2. …". Candidate gaps are found by a pattern that starts with the space (one
+# that starts with a lookbehind makes `re` try every position); the rest is checked in Python.
+_SENT_GAP = re.compile(r"\s+(?=[A-Z\"'(\[2-9])")
+_SENT_START = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ\"'([")
+_ENUM_NEXT = re.compile(r"\(?[2-9][.)]\s+[A-Za-z]")
 
 
 def split_lines(text: str) -> list[str]:
@@ -200,7 +205,17 @@ def split_lines(text: str) -> list[str]:
 def split_sentences(line: str) -> list[str]:
     if len(line) < 40 or line.startswith("```"):
         return [line]
-    return [s for s in _SENT_SPLIT.split(line) if s]
+    out: list[str] = []
+    pos = 0
+    for gap in _SENT_GAP.finditer(line):
+        start, end = gap.span()
+        if (start and line[start - 1] in ".!?" and line[end] in _SENT_START) or _ENUM_NEXT.match(line, end):
+            if start > pos:
+                out.append(line[pos:start])
+            pos = end
+    if pos < len(line):
+        out.append(line[pos:])
+    return out
 
 
 def heading_field(line: str) -> str | None:
