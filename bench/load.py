@@ -22,7 +22,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-from sqlalchemy import func, select
+from sqlalchemy import create_engine, func, make_url, select, text
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -108,7 +108,7 @@ def main() -> None:
     parser.add_argument("--database-url", default=None)
     parser.add_argument("--timeout", type=float, default=300)
     parser.add_argument("--tuned-bare", action="store_true", help="give the bare app the receiver's 0.5 ms GIL switch interval too")
-    parser.add_argument("--rounds", type=int, default=1, help="repeat the whole measurement (fresh bot and SQLite file each time)")
+    parser.add_argument("--rounds", type=int, default=1, help="repeat the whole measurement (fresh bot and SQLite file, or PostgreSQL database, each time)")
     args = parser.parse_args()
     rounds = [run_once(args) for _ in range(args.rounds)]
     if args.rounds > 1:
@@ -120,9 +120,37 @@ def main() -> None:
               f"answered: {[r['hypercare']['reports_answered_in_thread'] for r in rounds]}; 5xx: {[r['hypercare']['5xx'] for r in rounds]}")
 
 
+def fresh_postgres(url: str) -> tuple[str, str]:
+    """A new, empty database beside the one `url` names (each round starts from nothing: event ids
+    repeat between rounds, and stored ones would be taken as Slack retries)."""
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    name = f"hc_load_{os.urandom(5).hex()}"
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return make_url(url).set(database=name).render_as_string(hide_password=False), name
+
+
+def drop_postgres(url: str, name: str) -> None:
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
 def run_once(args: argparse.Namespace) -> dict[str, dict[str, float]]:
+    if args.database_url and args.database_url.startswith("postgresql"):
+        url, name = fresh_postgres(args.database_url)
+        try:
+            return run_round(args, url)
+        finally:
+            drop_postgres(args.database_url, name)
+    return run_round(args, args.database_url)
+
+
+def run_round(args: argparse.Namespace, database_url: str | None) -> dict[str, dict[str, float]]:
     workdir = Path(tempfile.mkdtemp(prefix="hc-load-"))
-    database_url = args.database_url or f"sqlite:///{workdir / 'load.db'}"
+    database_url = database_url or f"sqlite:///{workdir / 'load.db'}"
     fake = subprocess.Popen([sys.executable, str(ROOT / "bench" / "fake_slack_server.py"), str(args.channels)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     assert fake.stdout is not None and fake.stdin is not None
     api_url = fake.stdout.readline().strip()
