@@ -6,14 +6,18 @@ Times triage() over N texts: half short chat messages (built from fixed template
 issue bodies from the development data (title + body, the `hypercare classify` JSON input), then
 each half alone. Pins the process to one CPU where the OS allows it. Prints reports per CPU-second
 (best of --repeat runs; CPU time is what "one core" buys, and it is steadier than wall-clock time
-on a shared machine), the wall-clock rate beside it, and the one-off model load time.
+on a shared machine), the wall-clock rate beside it, and the one-off model load time; then the
+same mixed texts through `hypercare classify` as a user runs it (a process reading JSON lines on
+stdin), start-up included.
 """
 from __future__ import annotations
 
 import argparse
 import csv
+import json
 import os
 import random
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -96,7 +100,31 @@ def main(argv: list[str] | None = None) -> int:
                               ("long", longs, f" (avg {avg_long:.0f} chars)")):
         cpu, wall = rate(items, args.repeat)
         print(f"{name:6s} {len(items):5d} reports: {cpu:8.0f} reports/s  [{wall:6.0f} wall]{note}")
+    cpu, wall, started = cli_rate(mixed, args.repeat)
+    print(f"`hypercare classify`, the mixed texts as JSON lines on stdin, whole process (pinned to the same core): "
+          f"{cpu:.0f} reports/s  [{wall:.0f} wall]; start-up alone {started * 1000:.0f} ms")
     return 0
+
+
+def cli_rate(items: list[tuple[str, str | None]], repeat: int) -> tuple[float, float, float]:
+    """The command as users run it: (reports per CPU-second, per wall-clock second, start-up seconds
+    with empty input), best of `repeat` runs; the child inherits this process's CPU pinning."""
+    lines = "".join(json.dumps({"text": text} if title is None else {"title": title, "body": text}) + "\n"
+                    for text, title in items).encode()
+    command = [sys.executable, "-m", "bot.cli", "classify"]
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+
+    def run(data: bytes) -> tuple[float, float]:
+        before, w0 = os.times(), time.perf_counter()
+        done = subprocess.run(command, input=data, stdout=subprocess.PIPE, env=env, check=True)
+        after = os.times()
+        if data and done.stdout.count(b"\n") != len(items):
+            raise RuntimeError("classify printed the wrong number of lines")
+        return (after.children_user + after.children_system) - (before.children_user + before.children_system), time.perf_counter() - w0
+
+    started = min(run(b"")[1] for _ in range(repeat))
+    runs = [run(lines) for _ in range(repeat)]
+    return len(items) / min(c for c, _ in runs), len(items) / min(w for _, w in runs), started
 
 
 if __name__ == "__main__":
