@@ -28,6 +28,11 @@ from models.types import utcnow
 
 MAX_BATCH = 200
 MOVE_BATCH = 500
+# During a burst, acknowledging comes first: the mover (and the work each move sets off) waits
+# for a pause this long in the stream of events ...
+MOVE_QUIET = 0.01
+# ... but never longer than this after it was woken.
+MOVE_MAX_DELAY = 1.0
 Item = tuple[dict[str, Any], str | None, datetime]  # body, X-Slack-Retry-Num, received at
 
 
@@ -70,6 +75,7 @@ class InboxWriter:
         self._writer: threading.Thread | None = None
         self._mover: threading.Thread | None = None
         self._spooled = threading.Event()
+        self._flush = threading.Event()         # move now, no waiting for a pause (wait_drained)
         self._stop = threading.Event()
         self._lock = threading.Lock()
 
@@ -117,12 +123,16 @@ class InboxWriter:
     def wait_drained(self, *, timeout: float = 10.0) -> bool:
         """True once nothing waits in the spool (always, without one)."""
         deadline = time.monotonic() + timeout
-        while self._spool is not None and self._spool.count() > 0:
-            if time.monotonic() > deadline:
-                return False
-            self._spooled.set()
-            time.sleep(0.01)
-        return True
+        self._flush.set()
+        try:
+            while self._spool is not None and self._spool.count() > 0:
+                if time.monotonic() > deadline:
+                    return False
+                self._spooled.set()
+                time.sleep(0.01)
+            return True
+        finally:
+            self._flush.clear()
 
     # -- the group-commit writer (PostgreSQL) --------------------------------------------------
     def _write_loop(self) -> None:
@@ -207,6 +217,7 @@ class InboxWriter:
     def _move_loop(self) -> None:
         while not self._stop.is_set():
             self._spooled.wait(timeout=0.5)
+            self._let_burst_pass()
             self._spooled.clear()
             try:
                 while not self._stop.is_set() and self.move_batch():
@@ -214,6 +225,19 @@ class InboxWriter:
             except Exception as exc:  # the database is busy or down: the events wait in the spool
                 log.worker_crashed("inbox-mover", exc)
                 self._stop.wait(1.0)
+
+    def _let_burst_pass(self) -> None:
+        """Wait while events keep arriving (for a pause of MOVE_QUIET, at most MOVE_MAX_DELAY).
+
+        Moving takes the receiving process's CPU and sets the workers going; during a burst that
+        would slow every acknowledgement. The events wait safely in the spool meanwhile, and are
+        then moved in a few large batches instead of many small ones."""
+        deadline = time.monotonic() + MOVE_MAX_DELAY
+        while not self._stop.is_set() and not self._flush.is_set():
+            self._spooled.clear()
+            left = deadline - time.monotonic()
+            if left <= 0 or not self._spooled.wait(timeout=min(MOVE_QUIET, left)):
+                return
 
     def move_batch(self) -> int:
         """Copy the oldest spooled events into the inbox, then drop them from the spool.

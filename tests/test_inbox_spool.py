@@ -5,10 +5,14 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+import pytest
 from sqlalchemy import func, select
+from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from bot import inbox_writer
 from bot.inbox_spool import InboxSpool, spool_path
+from bot.inbox_writer import InboxWriter
 from models.db import make_engine, upgrade
 from models.tables import SlackEvent, Ticket
 from models.types import utcnow
@@ -92,6 +96,54 @@ def test_the_group_commit_writer_gives_its_connection_back_when_stopped(database
             stored = session.get(SlackEvent, str(event["event_id"]))
             assert stored is not None and stored.retries_seen == 1
         assert writer.store(report_event("Search is slow")) is True, "a store after stop starts the writer again"
+    finally:
+        writer.stop()
+        engine.dispose()
+
+
+def _inbox_count(engine: Engine) -> int:
+    with Session(engine) as session:
+        return int(session.execute(select(func.count()).select_from(SlackEvent)).scalar_one())
+
+
+def test_the_mover_lets_a_burst_pass_then_moves_it_in_one_go(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """While events keep arriving the mover waits (acknowledgements first); after a pause one
+    batch moves them all. The quiet gap is widened here so a slow CI machine can't fake one."""
+    monkeypatch.setattr(inbox_writer, "MOVE_QUIET", 0.25)
+    monkeypatch.setattr(inbox_writer, "MOVE_MAX_DELAY", 30.0)
+    engine = make_engine(f"sqlite:///{tmp_path / 'hypercare.db'}")
+    upgrade(engine)
+    writer = InboxWriter(engine)
+    try:
+        burst_ends, stored = time.monotonic() + 1.5, 0
+        while time.monotonic() < burst_ends:
+            assert writer.store(report_event(f"Checkout fails with error 502, report {stored}"))
+            stored += 1
+            time.sleep(0.02)
+            assert _inbox_count(engine) == 0, "moved in the middle of the burst"
+        deadline = time.monotonic() + 10
+        while _inbox_count(engine) < stored and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert _inbox_count(engine) == stored > 20
+    finally:
+        writer.stop()
+        engine.dispose()
+
+
+def test_a_burst_that_never_pauses_is_moved_after_the_longest_delay(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(inbox_writer, "MOVE_QUIET", 0.25)
+    monkeypatch.setattr(inbox_writer, "MOVE_MAX_DELAY", 0.5)
+    engine = make_engine(f"sqlite:///{tmp_path / 'hypercare.db'}")
+    upgrade(engine)
+    writer = InboxWriter(engine)
+    try:
+        started, moved_after = time.monotonic(), None
+        while time.monotonic() - started < 5 and moved_after is None:
+            writer.store(report_event("Search returns nothing for invoices"))
+            time.sleep(0.02)
+            if _inbox_count(engine):
+                moved_after = time.monotonic() - started
+        assert moved_after is not None and moved_after < 4, "events arriving every 20 ms still get moved"
     finally:
         writer.stop()
         engine.dispose()
