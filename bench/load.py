@@ -121,8 +121,8 @@ def main() -> None:
 
 
 def fresh_postgres(url: str) -> tuple[str, str]:
-    """A new, empty database beside the one `url` names (each round starts from nothing: event ids
-    repeat between rounds, and stored ones would be taken as Slack retries)."""
+    """A new, empty database beside the one `url` names: each round counts only its own tickets
+    and posts (in a shared database the wait for "all answered" ended at once after round one)."""
     admin = create_engine(url, isolation_level="AUTOCOMMIT")
     name = f"hc_load_{os.urandom(5).hex()}"
     with admin.connect() as connection:
