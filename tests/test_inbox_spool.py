@@ -3,6 +3,8 @@ the receiving process dies before the event reached the inbox table."""
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -106,15 +108,26 @@ def _inbox_count(engine: Engine) -> int:
         return int(session.execute(select(func.count()).select_from(SlackEvent)).scalar_one())
 
 
-def test_the_mover_lets_a_burst_pass_then_moves_it_in_one_go(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """While events keep arriving the mover waits (acknowledgements first); after a pause one
-    batch moves them all. The quiet gap is widened here so a slow CI machine can't fake one."""
-    monkeypatch.setattr(inbox_writer, "MOVE_QUIET", 0.25)
-    monkeypatch.setattr(inbox_writer, "MOVE_MAX_DELAY", 30.0)
+@contextmanager
+def spooling_writer(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, *, quiet: float, max_delay: float) -> Iterator[tuple[InboxWriter, Engine]]:
+    """An InboxWriter on a new SQLite file with the mover's burst limits set (the quiet gap is
+    widened in these tests so a slow CI machine can't fake a pause)."""
+    monkeypatch.setattr(inbox_writer, "MOVE_QUIET", quiet)
+    monkeypatch.setattr(inbox_writer, "MOVE_MAX_DELAY", max_delay)
     engine = make_engine(f"sqlite:///{tmp_path / 'hypercare.db'}")
     upgrade(engine)
     writer = InboxWriter(engine)
     try:
+        yield writer, engine
+    finally:
+        writer.stop()
+        engine.dispose()
+
+
+def test_the_mover_lets_a_burst_pass_then_moves_it_in_one_go(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """While events keep arriving the mover waits (acknowledgements first); after a pause one
+    batch moves them all."""
+    with spooling_writer(tmp_path, monkeypatch, quiet=0.25, max_delay=30.0) as (writer, engine):
         burst_ends, stored = time.monotonic() + 1.5, 0
         while time.monotonic() < burst_ends:
             assert writer.store(report_event(f"Checkout fails with error 502, report {stored}"))
@@ -125,18 +138,10 @@ def test_the_mover_lets_a_burst_pass_then_moves_it_in_one_go(tmp_path: Path, mon
         while _inbox_count(engine) < stored and time.monotonic() < deadline:
             time.sleep(0.05)
         assert _inbox_count(engine) == stored > 20
-    finally:
-        writer.stop()
-        engine.dispose()
 
 
 def test_a_burst_that_never_pauses_is_moved_after_the_longest_delay(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(inbox_writer, "MOVE_QUIET", 0.25)
-    monkeypatch.setattr(inbox_writer, "MOVE_MAX_DELAY", 0.5)
-    engine = make_engine(f"sqlite:///{tmp_path / 'hypercare.db'}")
-    upgrade(engine)
-    writer = InboxWriter(engine)
-    try:
+    with spooling_writer(tmp_path, monkeypatch, quiet=0.25, max_delay=0.5) as (writer, engine):
         started, moved_after = time.monotonic(), None
         while time.monotonic() - started < 5 and moved_after is None:
             writer.store(report_event("Search returns nothing for invoices"))
@@ -144,6 +149,3 @@ def test_a_burst_that_never_pauses_is_moved_after_the_longest_delay(tmp_path: Pa
             if _inbox_count(engine):
                 moved_after = time.monotonic() - started
         assert moved_after is not None and moved_after < 4, "events arriving every 20 ms still get moved"
-    finally:
-        writer.stop()
-        engine.dispose()
