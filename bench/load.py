@@ -5,7 +5,7 @@ process) and measures acknowledgement latency and throughput and the time until 
 its ticket and thread reply; then does the same sending against a bare Bolt app that only
 acknowledges, on the same server and machine. Prints the figures; asserts nothing.
 
-    python bench/load.py [--reports 600] [--senders 8] [--channels 50] [--database-url URL] [--tuned-bare] [--rounds N]
+    python bench/load.py [--reports 600] [--senders 8] [--channels 50] [--database-url URL] [--spool] [--tuned-bare] [--rounds N]
 """
 from __future__ import annotations
 
@@ -108,6 +108,7 @@ def main() -> None:
     parser.add_argument("--database-url", default=None)
     parser.add_argument("--timeout", type=float, default=300)
     parser.add_argument("--tuned-bare", action="store_true", help="give the bare app the receiver's 0.5 ms GIL switch interval too")
+    parser.add_argument("--spool", action="store_true", help="PostgreSQL: acknowledge from a local spool file (HYPERCARE_INBOX_SPOOL)")
     parser.add_argument("--rounds", type=int, default=1, help="repeat the whole measurement (fresh bot and SQLite file, or PostgreSQL database, each time)")
     args = parser.parse_args()
     rounds = [run_once(args) for _ in range(args.rounds)]
@@ -156,7 +157,10 @@ def run_round(args: argparse.Namespace, database_url: str | None) -> dict[str, d
     api_url = fake.stdout.readline().strip()
     env = {**os.environ, "PYTHONPATH": str(ROOT), "SLACK_BOT_TOKEN": "xoxb-bench", "SLACK_SIGNING_SECRET": SECRET, "SLACK_API_URL": api_url, "DATABASE_URL": database_url}
     env.pop("SLACK_APP_TOKEN", None)
-    print(f"{args.reports} reports, {args.senders} senders, {args.channels} channels, database {database_url.split('@')[-1]}, "
+    if args.spool:
+        env["HYPERCARE_INBOX_SPOOL"] = str(workdir / "receiver.inbox-spool")
+    print(f"{args.reports} reports, {args.senders} senders, {args.channels} channels, database {database_url.split('@')[-1]}"
+          f"{', spool ' + env['HYPERCARE_INBOX_SPOOL'] if args.spool else ''}, "
           f"{os.cpu_count()} CPUs")
 
     results: dict[str, object] = {}

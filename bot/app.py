@@ -93,7 +93,7 @@ def create_hypercare(
     )
     app.after_commit = outbox_worker.wake  # a request may have written outbox rows: deliver now
     app.hc_settings = settings  # listeners read configuration here (handlers.directory.settings_of)
-    inbox_writer = InboxWriter(engine, on_stored=inbox_worker.wake)
+    inbox_writer = InboxWriter(engine, on_stored=inbox_worker.wake, spool=settings.inbox_spool)
     app.use(store_then_ack(writer=inbox_writer))
     app.error(_remember_error)
 

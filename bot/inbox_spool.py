@@ -43,8 +43,11 @@ class Spooled:
     received_at: datetime
 
 
-def spool_path(engine: Engine) -> Path | None:
-    """`<database>.inbox-spool` for a SQLite file; None for PostgreSQL or an in-memory database."""
+def spool_path(engine: Engine, *, configured: str | None = None) -> Path | None:
+    """The configured file (HYPERCARE_INBOX_SPOOL) if any; else `<database>.inbox-spool` for a
+    SQLite file, and None for PostgreSQL or an in-memory database."""
+    if configured:
+        return Path(configured).expanduser()
     url = make_url(str(engine.url))
     if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
         return None

@@ -1,12 +1,13 @@
 """Storing each Slack event before Slack gets its 200.
 
-On SQLite the request thread commits the event to the spool (bot.inbox_spool), a local file only
-this process writes, and a mover thread copies spooled events into the inbox table in batches.
+On SQLite (and on PostgreSQL when HYPERCARE_INBOX_SPOOL names a file) the request thread commits
+the event to the spool (bot.inbox_spool), a local file only this process writes, and a mover
+thread copies spooled events into the inbox table in batches.
 
-On PostgreSQL each commit is a round trip to the server, so request threads hand their event to
-one writer thread and wait; the writer inserts whatever has queued up in one transaction and wakes
-them all (group commit): under a burst, a few short transactions instead of many, and each
-acknowledgement waits about one commit.
+Otherwise, on PostgreSQL, each commit is a round trip to the server, so request threads hand their
+event to one writer thread and wait; the writer inserts whatever has queued up in one statement
+and wakes them all (group commit): under a burst, a few short transactions instead of many, and
+each acknowledgement waits about one commit.
 """
 from __future__ import annotations
 
@@ -65,11 +66,12 @@ def _insert_new_only(dialect: str) -> Any:
 class InboxWriter:
     """The one way an event gets into the inbox before its acknowledgement (HTTP and Socket Mode)."""
 
-    def __init__(self, engine: Engine, *, on_stored: Callable[[], None] = lambda: None, use_spool: bool = True) -> None:
+    def __init__(self, engine: Engine, *, on_stored: Callable[[], None] = lambda: None, use_spool: bool = True,
+                 spool: str | None = None) -> None:
         self._engine = engine
         self._on_stored = on_stored
         self._statement = _insert_new_only(engine.dialect.name)
-        path = spool_path(engine) if use_spool else None
+        path = spool_path(engine, configured=spool) if use_spool else None
         self._spool = InboxSpool(path) if path is not None else None
         self._queue: queue.Queue[tuple[Item, Future[bool]] | None] = queue.Queue()  # None: stop
         self._writer: threading.Thread | None = None

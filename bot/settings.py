@@ -87,6 +87,9 @@ class Settings:
     # How long a worker may hold a queued row before another process may take it over: the
     # longest a crash can delay a stored event or an outbox message.
     lease_seconds: float = 60.0
+    # The receiver's local spool file (bot.inbox_spool): on SQLite `<database>.inbox-spool` unless
+    # set; on PostgreSQL none unless set (see README, "How nothing is lost").
+    inbox_spool: str | None = None
     extra: dict[str, str] = field(default_factory=dict)
 
     def require(self, *names: str) -> None:
@@ -133,6 +136,7 @@ def load_settings(*, env_file: str | Path | None = ".env", **overrides: object) 
         digest_chart=os.environ.get("HYPERCARE_DIGEST_CHART", "on").lower() not in ("off", "0", "false", "no"),
         channel_post_interval=_env_float("HYPERCARE_CHANNEL_POST_INTERVAL", 1.0),
         lease_seconds=_env_float("HYPERCARE_LEASE_SECONDS", 60.0),
+        inbox_spool=os.environ.get("HYPERCARE_INBOX_SPOOL") or None,
     )
     values.update(overrides)
     return Settings(**values)  # type: ignore[arg-type]

@@ -70,16 +70,42 @@ def test_events_left_in_the_spool_by_a_dead_receiver_are_handled_once_at_the_nex
         again.hypercare.engine.dispose()
 
 
-def test_the_spool_is_sqlite_only(database_url: str) -> None:
+def test_the_spool_is_sqlites_default_and_an_option_elsewhere(database_url: str, tmp_path: Path) -> None:
     engine = make_engine(database_url)
     try:
         path = spool_path(engine)
         if engine.dialect.name == "sqlite":
             assert path is not None and path.name.endswith(".inbox-spool")
         else:
-            assert path is None  # PostgreSQL locks rows: events go straight into the inbox table
+            assert path is None  # by default events go straight into PostgreSQL's inbox table
+        assert spool_path(engine, configured=str(tmp_path / "receiver.spool")) == tmp_path / "receiver.spool"
     finally:
         engine.dispose()
+
+
+def test_a_configured_spool_stands_in_front_of_either_database(fake_slack: FakeSlack, database_url: str, tmp_path: Path) -> None:
+    """HYPERCARE_INBOX_SPOOL: acknowledged events wait in that file, survive a dead receiver, and
+    reach the inbox table of SQLite or PostgreSQL once."""
+    spool = tmp_path / "receiver.inbox-spool"
+    left = InboxSpool(spool)  # what a receiver killed before its mover ran leaves behind
+    leftover = report_event("Checkout fails with error 502 on Safari")
+    assert left.add([(leftover, None, utcnow())]) == [True]
+    left.close()
+    bot = start_bot(fake=fake_slack, database_url=database_url, inbox_spool=str(spool))
+    try:
+        live = bot.slack.message(channel="C101", user="U301", text="Search returns nothing for invoices on staging")
+        assert live.status == 200
+        bot.settle()
+        with Session(bot.engine) as session:
+            handled = {e.event_id: e.status for e in session.execute(select(SlackEvent)).scalars()}
+            assert session.execute(select(func.count()).select_from(Ticket)).scalar_one() == 2
+        assert handled == {str(leftover["event_id"]): "done", str(live.event_id): "done"}
+        assert len(card_posts(bot.fake)) == 2
+        assert InboxSpool(spool).count() == 0
+    finally:
+        bot.server.stop()
+        bot.hypercare.stop()
+        bot.hypercare.engine.dispose()
 
 
 def test_the_group_commit_writer_gives_its_connection_back_when_stopped(database_url: str) -> None:
