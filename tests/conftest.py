@@ -134,10 +134,14 @@ def start_bot(*, fake: FakeSlack, database_url: str, **overrides: object) -> Run
     return RunningBot(hypercare=hypercare, server=server, slack=sender, fake=fake)
 
 
+def stop_bot(running: RunningBot) -> None:
+    running.server.stop()
+    running.hypercare.stop()
+    running.hypercare.engine.dispose()
+
+
 @pytest.fixture
 def bot(fake_slack: FakeSlack, database_url: str) -> Iterator[RunningBot]:
     running = start_bot(fake=fake_slack, database_url=database_url)
     yield running
-    running.server.stop()
-    running.hypercare.stop()
-    running.hypercare.engine.dispose()
+    stop_bot(running)

@@ -14,13 +14,8 @@ from bot import digest_schedule as ds
 from models.digest_tables import DigestRun, DigestSchedule
 from models.tables import Ticket
 from tests.conftest import RunningBot, start_bot
+from tests.conftest import stop_bot as stop  # noqa: F401 (the digest tests' name for it)
 from tests.fake_slack import Call, FakeSlack
-
-
-def stop(bot: RunningBot) -> None:
-    bot.server.stop()
-    bot.hypercare.stop()
-    bot.hypercare.engine.dispose()
 
 
 def add_ticket(bot: RunningBot, *, number: int, title: str, created_at: datetime, **fields: Any) -> None:

@@ -18,7 +18,7 @@ from bot.inbox_writer import InboxWriter
 from models.db import make_engine, upgrade
 from models.tables import SlackEvent, Ticket
 from models.types import utcnow
-from tests.conftest import card_posts, start_bot
+from tests.conftest import card_posts, start_bot, stop_bot
 from tests.fake_slack import FakeSlack
 from tests.slack_requests import new_event_id, new_ts
 
@@ -56,18 +56,14 @@ def test_events_left_in_the_spool_by_a_dead_receiver_are_handled_once_at_the_nex
         assert len(card_posts(bot.fake)) == 2
         assert InboxSpool(path).count() == 0
     finally:
-        bot.server.stop()
-        bot.hypercare.stop()
-        bot.hypercare.engine.dispose()
+        stop_bot(bot)
 
     again = start_bot(fake=fake_slack, database_url=url)  # a second restart repeats nothing
     try:
         again.settle()
         assert len(card_posts(again.fake)) == 2
     finally:
-        again.server.stop()
-        again.hypercare.stop()
-        again.hypercare.engine.dispose()
+        stop_bot(again)
 
 
 def test_the_spool_is_sqlites_default_and_an_option_elsewhere(database_url: str, tmp_path: Path) -> None:
@@ -103,9 +99,7 @@ def test_a_configured_spool_stands_in_front_of_either_database(fake_slack: FakeS
         assert len(card_posts(bot.fake)) == 2
         assert InboxSpool(spool).count() == 0
     finally:
-        bot.server.stop()
-        bot.hypercare.stop()
-        bot.hypercare.engine.dispose()
+        stop_bot(bot)
 
 
 def test_the_group_commit_writer_gives_its_connection_back_when_stopped(database_url: str) -> None:

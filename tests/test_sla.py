@@ -12,24 +12,18 @@ from bot.errors import ConfigError
 from bot.settings import load_settings
 from bot.sla import format_duration, parse_duration, targets
 from models.types import utcnow
-from tests.conftest import RunningBot, start_bot
+from tests.conftest import RunningBot, start_bot, stop_bot
 from tests.fake_slack import Call, FakeSlack
 from tests.triage_support import hc, seed, thread_posts, ticket
 
 TEAM = {"triage_users": ("U_T1", "U_T2"), "triage_channel": "C102", "scheduler_enabled": False}
 
 
-def stop(bot: RunningBot) -> None:
-    bot.server.stop()
-    bot.hypercare.stop()
-    bot.hypercare.engine.dispose()
-
-
 @pytest.fixture
 def sla_bot(fake_slack: FakeSlack, database_url: str) -> Iterator[RunningBot]:
     running = start_bot(fake=fake_slack, database_url=database_url, **TEAM)
     yield running
-    stop(running)
+    stop_bot(running)
 
 
 def alerts(bot: RunningBot) -> list[Call]:
@@ -102,15 +96,15 @@ def test_exactly_once_with_two_processes_and_after_a_restart(fake_slack: FakeSla
         thread.join(timeout=60)
     first.settle()
     second.settle()
-    stop(second)
+    stop_bot(second)
     texts = [c.params["blocks"][0]["text"]["text"] for c in alerts(first)]
     assert sorted(t.split(" ")[1] for t in texts) == sorted(["HC-1", "HC-2", "HC-3", "HC-4"] * 2), "a warning and a breach each"
-    stop(first)
+    stop_bot(first)
     restarted = start_bot(fake=fake_slack, database_url=database_url, **TEAM)
     try:
         assert len(check(restarted, t0 + timedelta(minutes=25))) == 8, "a restart sends nothing again"
     finally:
-        stop(restarted)
+        stop_bot(restarted)
 
 
 def test_without_a_triage_channel_or_team_the_alert_goes_to_the_ticket_thread(fake_slack: FakeSlack, database_url: str) -> None:
@@ -124,7 +118,7 @@ def test_without_a_triage_channel_or_team_the_alert_goes_to_the_ticket_thread(fa
         assert "will miss its first-response target of 10m" in post.params["blocks"][0]["text"]["text"]
         assert "nobody is on the triage team yet" in post.params["blocks"][0]["text"]["text"]
     finally:
-        stop(bot)
+        stop_bot(bot)
 
 
 def test_targets_are_configurable_and_checked_at_start(monkeypatch: pytest.MonkeyPatch) -> None:
