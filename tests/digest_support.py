@@ -14,7 +14,7 @@ from bot import digest_schedule as ds
 from models.digest_tables import DigestRun, DigestSchedule
 from models.tables import Ticket
 from tests.conftest import RunningBot, start_bot
-from tests.conftest import stop_bot as stop  # noqa: F401 (the digest tests' name for it)
+from tests.conftest import stop_bot as stop  # the digest tests import it by this name
 from tests.fake_slack import Call, FakeSlack
 
 
