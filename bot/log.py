@@ -40,3 +40,7 @@ def worker_crashed(name: str, error: BaseException) -> None:
 
 def listening(mode: str, where: str) -> None:
     logger.info("Hypercare is listening (%s) on %s", mode, where)
+
+
+def server_stop_fallback(error: BaseException) -> None:
+    logger.warning("HTTP server stop: could not wake its loop (%s); closing its sockets directly", error)

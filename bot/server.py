@@ -91,6 +91,15 @@ class HttpServer:
         else:
             # Close the sockets from inside the server's own loop (via its trigger): closing them
             # from here would pull them out from under a select() that is still running.
-            server.trigger.pull_trigger(lambda: wasyncore.close_all(server._map))  # type: ignore[union-attr]
+            trigger = server.trigger  # type: ignore[union-attr]
+            try:
+                if getattr(trigger, "_closed", False):
+                    raise OSError("the server's trigger is already closed")
+                trigger.pull_trigger(lambda: wasyncore.close_all(server._map))  # type: ignore[union-attr]
+            except OSError as exc:
+                # The loop closed its trigger itself (it saw the pipe fail): nothing can wake
+                # it any more, so close what is left from here; its next poll then ends it.
+                log.server_stop_fallback(exc)
+                wasyncore.close_all(server._map)  # type: ignore[union-attr]
             self._thread.join(timeout=5)
         server.task_dispatcher.shutdown(timeout=5)  # type: ignore[union-attr]

@@ -35,3 +35,12 @@ def test_the_bots_own_channel_join_is_kept_but_its_own_messages_are_not(bot: Run
     with Session(bot.engine) as session:
         assert session.get(SlackEvent, joined.event_id) is not None
         assert session.get(SlackEvent, own.event_id) is None
+
+
+def test_the_server_stops_even_when_its_loop_already_closed_its_trigger(bot: RunningBot) -> None:
+    """stop() wakes the server's loop through its trigger pipe; if the loop has closed that pipe
+    itself, stop() closes the sockets from outside instead of failing with EBADF."""
+    assert bot.slack.message(channel="C100", user="U1", text="Checkout fails with error 502").status == 200
+    bot.server._server.trigger.close()  # type: ignore[union-attr]  # as the loop does when the pipe fails
+    bot.server.stop()
+    assert bot.server._thread is not None and not bot.server._thread.is_alive(), "the loop ended"
