@@ -65,7 +65,7 @@ class EventIngress:
         if own is None:
             return False
         if not own:
-            self._writer.store(body, retry_num=headers.get("retry_num") or None)
+            self._writer.store(body, retry_num=headers.get("retry_num") or None, raw=text)
         return True
 
     def _is_own_event(self, body: dict[str, Any]) -> bool | None:

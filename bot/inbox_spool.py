@@ -76,14 +76,16 @@ class InboxSpool:
             self._local.connection = connection
         return connection
 
-    def add(self, items: list[tuple[dict[str, Any], str | None, datetime]]) -> list[bool]:
+    def add(self, items: list[tuple[dict[str, Any], str | None, datetime]], *, raw: str | None = None) -> list[bool]:
         """Commit each event; for each, False when that event_id is already waiting here (a retry:
-        counted, not stored twice)."""
+        counted, not stored twice). `raw`: the JSON text of a single event as Slack sent it, stored
+        as it is instead of serialising the parsed body again."""
         connection = self._connection()
         outcomes = []
         for body, retry_num, received_at in items:
             event_id = str(body["event_id"])
-            row = (event_id, json.dumps(body, separators=(",", ":")), retry_num, received_at.isoformat())
+            text = raw if raw is not None and len(items) == 1 else json.dumps(body, separators=(",", ":"))
+            row = (event_id, text, retry_num, received_at.isoformat())
             # One autocommitted statement under the lock: the holder gives up the GIL once (inside
             # SQLite) and needs it back once, so request threads do not queue behind GIL handovers.
             with self._write_lock:

@@ -81,15 +81,16 @@ class InboxWriter:
         self._stop = threading.Event()
         self._lock = threading.Lock()
 
-    def store(self, body: dict[str, Any], *, retry_num: str | None = None, timeout: float = 10.0) -> bool:
+    def store(self, body: dict[str, Any], *, retry_num: str | None = None, raw: str | None = None, timeout: float = 10.0) -> bool:
         """Store the event and wait for the commit; False when it was already stored (a retry).
+        `raw` is the request's JSON text, if at hand: the spool keeps it as it came.
 
         Raises when it could not be stored: the caller must then not acknowledge (Slack retries)."""
         self.start()
         if self._spool is not None:
             # A spool commit is a local write with no fsync (WAL, synchronous=NORMAL): cheaper
             # made here than handed to the writer thread and back, two GIL handovers per request.
-            [new] = self._spool.add([(body, retry_num, utcnow())])
+            [new] = self._spool.add([(body, retry_num, utcnow())], raw=raw)
             self._logged([(body, retry_num)], [new])
             self._spooled.set()
             return new
