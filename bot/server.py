@@ -8,6 +8,7 @@ from __future__ import annotations
 import io
 import json
 import threading
+import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -18,15 +19,21 @@ from waitress.server import create_server
 
 from bot import log
 from bot.app import Hypercare
+from bot.dashboard.web import DashboardWeb
 from bot.http_ingress import EventIngress
+from bot.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
+from bot.metrics import Metrics
 
 EVENTS_PATH = "/slack/events"
 HEALTH_PATH = "/healthz"
+METRICS_PATH = "/metrics"
 
 
 def wsgi_app(hypercare: Hypercare) -> Callable[..., Iterable[bytes]]:
     slack = SlackRequestHandler(hypercare.app, path=EVENTS_PATH)
     events = EventIngress(signing_secret=hypercare.settings.signing_secret or "", writer=hypercare.inbox_writer, client=hypercare.client)
+    metrics = Metrics(engine=hypercare.engine, settings=hypercare.settings)
+    dashboard = DashboardWeb(engine=hypercare.engine, settings=hypercare.settings)
 
     def application(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         path, method = environ.get("PATH_INFO"), environ.get("REQUEST_METHOD")
@@ -34,15 +41,26 @@ def wsgi_app(hypercare: Hypercare) -> Callable[..., Iterable[bytes]]:
             status, body = _health(hypercare)
             start_response(status, [("Content-Type", "application/json")])
             return [body]
+        if path == METRICS_PATH and method in ("GET", "HEAD"):
+            body = metrics.render()
+            start_response("200 OK", [("Content-Type", METRICS_CONTENT_TYPE), ("Content-Length", str(len(body)))])
+            return [body]
+        if path and DashboardWeb.handles(path):
+            return dashboard(environ, start_response)
+        started = time.perf_counter()
         if path == EVENTS_PATH and method == "POST" and (environ.get("CONTENT_TYPE") or "").startswith("application/json"):
             raw = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
             headers = {"timestamp": environ.get("HTTP_X_SLACK_REQUEST_TIMESTAMP", ""), "signature": environ.get("HTTP_X_SLACK_SIGNATURE", ""),
                        "retry_num": environ.get("HTTP_X_SLACK_RETRY_NUM", "")}
             if events.handle(raw=raw, headers=headers):
                 start_response("200 OK", [("Content-Type", "text/plain;charset=utf-8"), ("Content-Length", "0")])
+                metrics.observe_ack(kind="event", seconds=time.perf_counter() - started)
                 return [b""]
             environ["wsgi.input"] = io.BytesIO(raw)  # Bolt reads the body again
-        return slack(environ, start_response)
+        answer = slack(environ, start_response)
+        if path == EVENTS_PATH:  # commands and interactivity are answered within this call (process_before_response)
+            metrics.observe_ack(kind="bolt", seconds=time.perf_counter() - started)
+        return answer
 
     return application
 

@@ -90,6 +90,12 @@ class Settings:
     # The receiver's local spool file (bot.inbox_spool): on SQLite `<database>.inbox-spool` unless
     # set; on PostgreSQL none unless set (see README, "How nothing is lost").
     inbox_spool: str | None = None
+    # -- dashboard, /metrics, exit report (bot/dashboard) --------------------------------------
+    # HYPERCARE_PUBLIC_URL: the server's public base URL, under which `/hc dashboard` links point.
+    public_url: str | None = None
+    # HYPERCARE_DASHBOARD_SECRET signs dashboard links (default: derived from the signing secret).
+    dashboard_secret: str | None = None
+    dashboard_link_hours: float = 12.0  # HYPERCARE_DASHBOARD_LINK_HOURS: a personal link's lifetime
     extra: dict[str, str] = field(default_factory=dict)
 
     def require(self, *names: str) -> None:
@@ -137,6 +143,10 @@ def load_settings(*, env_file: str | Path | None = ".env", **overrides: object) 
         channel_post_interval=_env_float("HYPERCARE_CHANNEL_POST_INTERVAL", 1.0),
         lease_seconds=_env_float("HYPERCARE_LEASE_SECONDS", 60.0),
         inbox_spool=os.environ.get("HYPERCARE_INBOX_SPOOL") or None,
+        # dashboard
+        public_url=os.environ.get("HYPERCARE_PUBLIC_URL") or None,
+        dashboard_secret=os.environ.get("HYPERCARE_DASHBOARD_SECRET") or None,
+        dashboard_link_hours=_env_float("HYPERCARE_DASHBOARD_LINK_HOURS", 12.0),
     )
     values.update(overrides)
     return Settings(**values)  # type: ignore[arg-type]
