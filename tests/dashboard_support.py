@@ -49,7 +49,7 @@ def seed(engine: Engine, *, team_id: str, now: datetime, prefix: str = "") -> di
     with Session(engine) as session:
         ids = {}
         for number, severity, status, created, first, resolved, affected, category, assignee in rows:
-            ticket = Ticket(team_id=team_id, number=number, title=f"{prefix}Checkout problem {number}", description=f"details of {number}",
+            ticket = Ticket(team_id=team_id, number=number, title=f"{prefix}Checkout problem {number}", description=f"details of {number}: {category}",
                             severity=severity, status=status, created_at=created, updated_at=created, first_response_at=first,
                             resolved_at=resolved, resolution="fixed" if resolved else None, category=category, assignee=assignee,
                             channel="C100", permalink=f"https://fake.slack.com/archives/C100/p{number}000",
