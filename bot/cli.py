@@ -63,6 +63,12 @@ def _parser() -> argparse.ArgumentParser:
     send.add_argument("--team", help="the workspace id (needed only when the database holds several)")
     send.set_defaults(func=_cmd_digest_send)
 
+    dashboard = sub.add_parser("dashboard", help="serve the live dashboard alone (same database), and print its local link")
+    dashboard.add_argument("--port", type=int, default=8050)
+    dashboard.add_argument("--host", default="127.0.0.1")
+    dashboard.add_argument("--team", help="the workspace id (needed only when the database holds several)")
+    dashboard.set_defaults(func=_cmd_dashboard)
+
     manifest = sub.add_parser("manifest", help="print the Slack app manifest")
     manifest.add_argument("--url", help="public base URL, e.g. https://example.com: fills in request URLs (HTTP mode)")
     manifest.set_defaults(func=_cmd_manifest)
@@ -137,6 +143,13 @@ def _cmd_digest_send(args: argparse.Namespace) -> int:
     from bot.digest_schedule import send_from_cli
 
     print(send_from_cli(settings=load_settings(), channel=args.channel, team_id=args.team))
+    return 0
+
+
+def _cmd_dashboard(args: argparse.Namespace) -> int:
+    from bot.dashboard.serve import run
+
+    run(settings=load_settings(), host=args.host, port=args.port, team_id=args.team)
     return 0
 
 
