@@ -13,6 +13,7 @@ import matplotlib
 matplotlib.use("Agg")  # before pyplot: no display, no GUI toolkit
 
 from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.ticker import MaxNLocator  # noqa: E402
 
 from bot.charts.spec import PALETTE, Chart  # noqa: E402
 
@@ -96,5 +97,11 @@ def _draw(chart: Chart, *, width: float, height: float, ink: str, grid: str, pap
             text.set_color(ink)
     if chart.empty:
         axes.text(0.5, 0.5, "no data yet", transform=axes.transAxes, ha="center", va="center", color=ink)
-    axes.set_ylim(bottom=0) if chart.kind != "hbar" else axes.set_xlim(left=0)
+    counts = axes.xaxis if chart.kind == "hbar" else axes.yaxis
+    counts.set_major_locator(MaxNLocator(integer=True, nbins=6))  # no "2.5 tickets"
+    if chart.kind == "hbar":
+        axes.set_xlim(left=0)
+    else:
+        top = axes.get_ylim()[1]
+        axes.set_ylim(bottom=0, top=top * (1.25 if len(chart.series) > 1 else 1.05))  # room for the legend
     return figure
