@@ -96,6 +96,8 @@ class Settings:
     # HYPERCARE_DASHBOARD_SECRET signs dashboard links (default: derived from the signing secret).
     dashboard_secret: str | None = None
     dashboard_link_hours: float = 12.0  # HYPERCARE_DASHBOARD_LINK_HOURS: a personal link's lifetime
+    # HYPERCARE_DASHBOARD_CACHE_SECONDS: how long the workspace-wide figures are reused (0: never).
+    dashboard_cache_seconds: float = 10.0
     extra: dict[str, str] = field(default_factory=dict)
 
     def require(self, *names: str) -> None:
@@ -147,6 +149,7 @@ def load_settings(*, env_file: str | Path | None = ".env", **overrides: object) 
         public_url=os.environ.get("HYPERCARE_PUBLIC_URL") or None,
         dashboard_secret=os.environ.get("HYPERCARE_DASHBOARD_SECRET") or None,
         dashboard_link_hours=_env_float("HYPERCARE_DASHBOARD_LINK_HOURS", 12.0),
+        dashboard_cache_seconds=_env_float("HYPERCARE_DASHBOARD_CACHE_SECONDS", 10.0),
     )
     values.update(overrides)
     return Settings(**values)  # type: ignore[arg-type]

@@ -16,7 +16,7 @@ from models.tables import OPEN_STATUSES, SEVERITIES, Ticket
 from models.types import UTCDateTime
 
 DONE_STATUSES = dq.DONE_STATUSES
-ORDERS = ("severity", "newest", "oldest", "affected")
+ORDERS = ("newest", "severity", "oldest", "affected")  # newest: read backwards off ix_ticket_team_created
 
 
 def _bind(value: datetime) -> Any:
@@ -72,7 +72,8 @@ def root_causes(session: Session, *, team_id: str, since: datetime | None = None
 
 
 def affected_count(session: Session) -> Any:
-    return func.coalesce(func.json_array_length(Ticket.affected_users), 0)
+    """As in the index ix_ticket_team_affected (affected_users is never NULL: its default is [])."""
+    return func.json_array_length(Ticket.affected_users)
 
 
 @dataclass(frozen=True)
@@ -83,7 +84,7 @@ class Filters:
     channel: str = ""
     assignee: str = ""  # a user id, or "none"
     words: str = ""
-    order: str = "severity"
+    order: str = "newest"
 
 
 def ticket_rows(session: Session, *, team_id: str, filters: Filters, limit: int) -> tuple[list[Any], int]:
@@ -105,8 +106,8 @@ def ticket_rows(session: Session, *, team_id: str, filters: Filters, limit: int)
     total = count(session, *where)
     affected = affected_count(session).label("affected")
     rank = tq._severity_rank()  # noqa: SLF001
-    order = {"newest": [Ticket.created_at.desc()], "oldest": [Ticket.created_at], "affected": [affected.desc(), Ticket.created_at.desc()]}.get(  # type: ignore[attr-defined]
-        filters.order, [case_open(), rank, Ticket.created_at.desc()])  # type: ignore[attr-defined]
+    order = {"severity": [case_open(), rank, Ticket.created_at.desc()], "oldest": [Ticket.created_at],  # type: ignore[attr-defined]
+             "affected": [affected.desc(), Ticket.created_at.desc()]}.get(filters.order, [Ticket.created_at.desc()])  # type: ignore[attr-defined]
     rows = session.execute(select(
         Ticket.id, Ticket.number, Ticket.title, Ticket.status, Ticket.severity, Ticket.category, Ticket.channel, Ticket.assignee,
         Ticket.permalink, Ticket.created_at, Ticket.resolved_at, affected,
@@ -125,7 +126,7 @@ def biggest(session: Session, *, team_id: str, limit: int) -> list[Any]:
     affected = affected_count(session).label("affected")
     return list(session.execute(select(
         Ticket.id, Ticket.number, Ticket.title, Ticket.status, Ticket.severity, Ticket.permalink, Ticket.resolution, affected,
-    ).where(Ticket.team_id == team_id).order_by(affected.desc(), case_open(), Ticket.created_at.desc()).limit(limit)).all())
+    ).where(Ticket.team_id == team_id).order_by(affected.desc(), Ticket.id.desc()).limit(limit)).all())
 
 
 def choices(session: Session, *, team_id: str) -> tuple[list[str], list[str]]:

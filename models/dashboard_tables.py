@@ -4,9 +4,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Optional
 
-from sqlalchemy import JSON, Index, Text
+from sqlalchemy import JSON, Index, Text, func
 from sqlmodel import Field, SQLModel
 
+from models.tables import Ticket
 from models.types import UTCDateTime, utcnow
 
 LINK_KINDS = ("personal", "shared")  # personal: `/hc dashboard` (expires); shared: a wall screen's
@@ -61,3 +62,11 @@ class ExitCriteria(SQLModel, table=True):
     set_by: Optional[str] = Field(default=None, max_length=32)
     set_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     announced_at: Optional[datetime] = Field(default=None, sa_type=UTCDateTime)
+
+
+# Indexes on `ticket` for the dashboard's filters and lists (models.dashboard_queries): the filter
+# choices (distinct channels and assignees) and "biggest problems" (most affected people) would
+# otherwise read every ticket. Declared here, with the feature that needs them (as digest_tables does).
+Index("ix_ticket_team_channel", Ticket.team_id, Ticket.channel)
+Index("ix_ticket_team_assignee", Ticket.team_id, Ticket.assignee)
+Index("ix_ticket_team_affected", Ticket.team_id, func.json_array_length(Ticket.affected_users))

@@ -117,20 +117,27 @@ def _ticket(row: Any, *, tracker: dict[int, str]) -> dict[str, Any]:
     return data
 
 
-def snapshot(session: Session, *, team_id: str, settings: Settings, now: datetime, filters: q.Filters) -> dict[str, Any]:
-    """The JSON the page shows (and refreshes from every 30 s)."""
+def overview(session: Session, *, team_id: str, settings: Settings, now: datetime) -> tuple[dict[str, Any], dict[str, Chart]]:
+    """What every viewer of the workspace sees alike (tiles, charts, problems, filter choices):
+    the costly aggregates, which the web layer keeps for a few seconds (bot.dashboard.web)."""
     tz = ZoneInfo(settings.timezone)
-    rows, total = q.ticket_rows(session, team_id=team_id, filters=filters, limit=TABLE_LIMIT)
     problems = q.biggest(session, team_id=team_id, limit=PROBLEMS)
-    tracker = tracker_links(session, ticket_ids=[r.id for r in [*rows, *problems]])
+    tracker = tracker_links(session, ticket_ids=[r.id for r in problems])
     channels, assignees = q.choices(session, team_id=team_id)
     drawn = charts(session, team_id=team_id, now=now, tz=tz)
-    return {
+    body = {
         "team": team_id, "as_of": now.isoformat(), "timezone": tz.key,
         "tiles": tiles(session, team_id=team_id, settings=settings, now=now, tz=tz),
         "charts": {name: chart.fingerprint() for name, chart in drawn.items()},
         "problems": [_ticket(r, tracker=tracker) for r in problems if r.affected],
-        "tickets": {"rows": [_ticket(r, tracker=tracker) for r in rows], "total": total, "limit": TABLE_LIMIT},
         "choices": {"status": ["open", *STATUSES], "severity": list(SEVERITIES), "category": list(CATEGORIES),
                     "channel": channels, "assignee": assignees},
     }
+    return body, drawn
+
+
+def table(session: Session, *, team_id: str, filters: q.Filters) -> dict[str, Any]:
+    """The ticket table under the viewer's filters (always fresh)."""
+    rows, total = q.ticket_rows(session, team_id=team_id, filters=filters, limit=TABLE_LIMIT)
+    tracker = tracker_links(session, ticket_ids=[r.id for r in rows])
+    return {"rows": [_ticket(r, tracker=tracker) for r in rows], "total": total, "limit": TABLE_LIMIT}

@@ -7,16 +7,16 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from importlib import resources
 from typing import Any
 from urllib.parse import parse_qs
-from zoneinfo import ZoneInfo
 
 from sqlalchemy.engine import Engine
 
-from bot.charts import render_svg
+from bot.charts import Chart, render_svg
 from bot.dashboard import data, links
 from bot.settings import Settings
 from models import dashboard_queries as q
@@ -32,6 +32,29 @@ SECURITY_HEADERS = [
 ]
 FORBIDDEN = b"Forbidden"
 StartResponse = Callable[..., Any]
+
+
+OVERVIEW_SECONDS = 10.0  # how old the shared figures may be (the page itself refreshes every 30 s)
+
+
+class OverviewCache:
+    """The workspace-wide figures and chart definitions, computed at most once per OVERVIEW_SECONDS
+    per workspace however many screens watch; the ticket table is always read fresh."""
+
+    def __init__(self, *, seconds: float = OVERVIEW_SECONDS) -> None:
+        self._items: dict[str, tuple[float, dict[str, Any], dict[str, Chart]]] = {}
+        self._lock = threading.Lock()
+        self._seconds = seconds
+
+    def get(self, team_id: str, compute: Callable[[], tuple[dict[str, Any], dict[str, Chart]]]) -> tuple[dict[str, Any], dict[str, Chart]]:
+        with self._lock:
+            hit = self._items.get(team_id)
+        if hit is not None and time.monotonic() - hit[0] < self._seconds:
+            return hit[1], hit[2]
+        body, drawn = compute()
+        with self._lock:
+            self._items[team_id] = (time.monotonic(), body, drawn)
+        return body, drawn
 
 
 class SvgCache:
@@ -64,6 +87,7 @@ class DashboardWeb:
         self._engine = engine
         self._settings = settings
         self._svgs = SvgCache()
+        self.overviews = OverviewCache(seconds=settings.dashboard_cache_seconds)
 
     @staticmethod
     def handles(path: str) -> bool:
@@ -85,14 +109,14 @@ class DashboardWeb:
             team_id = link.team_id
             if path == PAGE or path == PAGE + "/":
                 return _send(start_response, "200 OK", _asset("dashboard.html"), "text/html; charset=utf-8")
-            now = utcnow()
+            overview, drawn = self.overviews.get(team_id, lambda: data.overview(session, team_id=team_id, settings=self._settings, now=utcnow()))
             if path == DATA:
                 filters = q.Filters(**{name: (query.get(name) or [""])[0][:200] for name in ("status", "severity", "category", "channel", "assignee", "words", "order")})
-                body = data.snapshot(session, team_id=team_id, settings=self._settings, now=now, filters=filters)
+                body = {**overview, "tickets": data.table(session, team_id=team_id, filters=filters)}
                 return _send(start_response, "200 OK", json.dumps(body, default=str).encode(), "application/json")
             name = path[len(CHART):].removesuffix(".svg") if path.startswith(CHART) and path.endswith(".svg") else ""
             if name in data.CHART_NAMES:
-                chart = data.charts(session, team_id=team_id, now=now, tz=ZoneInfo(self._settings.timezone))[name]
+                chart = drawn[name]
                 svg = self._svgs.get((team_id, chart.fingerprint()), lambda: render_svg(chart))
                 return _send(start_response, "200 OK", svg.encode(), "image/svg+xml")
         return _send(start_response, "404 Not Found", b"Not found", "text/plain; charset=utf-8")

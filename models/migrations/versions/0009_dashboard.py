@@ -42,6 +42,10 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('ticket_root_cause', schema=None) as batch_op:
         batch_op.create_index('ix_ticket_root_cause_team', ['team_id', 'cause'], unique=False)
+    with op.batch_alter_table('ticket', schema=None) as batch_op:
+        batch_op.create_index('ix_ticket_team_channel', ['team_id', 'channel'], unique=False)
+        batch_op.create_index('ix_ticket_team_assignee', ['team_id', 'assignee'], unique=False)
+    op.create_index('ix_ticket_team_affected', 'ticket', ['team_id', sa.text('json_array_length(affected_users)')], unique=False)
     op.create_table('exit_criteria',
     sa.Column('team_id', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
     sa.Column('criteria', sa.JSON(), nullable=False),
@@ -55,6 +59,10 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table('exit_criteria')
+    op.drop_index('ix_ticket_team_affected', table_name='ticket')
+    with op.batch_alter_table('ticket', schema=None) as batch_op:
+        batch_op.drop_index('ix_ticket_team_assignee')
+        batch_op.drop_index('ix_ticket_team_channel')
     with op.batch_alter_table('ticket_root_cause', schema=None) as batch_op:
         batch_op.drop_index('ix_ticket_root_cause_team')
     op.drop_table('ticket_root_cause')
