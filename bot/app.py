@@ -118,6 +118,15 @@ def register_jobs(hypercare: Hypercare) -> None:
     from bot import nudges
 
     hypercare.scheduler.every(name="followup_nudges", seconds=nudges.NUDGE_JOB_SECONDS, run=nudges.nudge_job(engine=hypercare.engine, client=hypercare.client, settings=hypercare.settings, on_sent=hypercare.outbox.wake))
+    from bot import exit_criteria
+
+    check_exit = exit_criteria.check_job(engine=hypercare.engine, settings=hypercare.settings)
+
+    def exit_job(now: datetime) -> None:
+        if check_exit(now):
+            hypercare.outbox.wake()
+
+    hypercare.scheduler.every(name="exit_criteria", seconds=exit_criteria.CHECK_SECONDS, run=exit_job)
     from bot import digest_schedule
 
     digest_schedule.register(hypercare)  # the digest tick, its start-up catch-up, and a cron job per schedule

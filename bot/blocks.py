@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from bot.root_causes import select_element as root_cause_select
 from bot.triage import neutralize_mentions
 from models.tables import CATEGORIES, SEVERITIES, Ticket
 from models.types import utcnow
@@ -188,5 +189,7 @@ def resolve_modal(ticket: Ticket, *, private_metadata: str) -> dict[str, Any]:
             {"type": "input", "block_id": "note", "label": {"type": "plain_text", "text": "Resolution note"},
              "element": {"type": "plain_text_input", "action_id": "value", "multiline": True, "max_length": 2000,
                          "placeholder": {"type": "plain_text", "text": "What was wrong and what fixed it"}}},
+            {"type": "input", "block_id": "cause", "optional": True, "label": {"type": "plain_text", "text": "Root cause"},
+             "element": root_cause_select()},
         ],
     }

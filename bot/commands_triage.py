@@ -18,7 +18,7 @@ USAGE.update({
     "assign": "/hc assign HC-12 @user|me|nobody",
     "severity": "/hc severity HC-12 critical|high|medium|low",
     "status": "/hc status HC-12 new|needs_info|triaged|in_progress|wont_fix|closed [note]",
-    "resolve": "/hc resolve HC-12 <resolution note>",
+    "resolve": "/hc resolve HC-12 [cause:] <resolution note>",  # cause: code, config, data, infra, third-party, user, docs, not-reproducible
     "reopen": "/hc reopen HC-12 [why]",
     "close": "/hc close HC-12 [note]",
     "dup": "/hc dup HC-13 HC-12   (HC-13 is a duplicate of HC-12)",

@@ -13,9 +13,11 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session
 
-from bot import blocks, csat
+from bot import blocks, csat, exit_criteria
 from bot.settings import Settings
 from bot.sla import WARN_AT, format_duration, targets
+from bot.stats import root_cause_breakdown
+from models import dashboard_queries
 from models import digest_queries as dq
 from models.digest_tables import DigestRun
 from models.tables import SEVERITIES
@@ -54,6 +56,8 @@ class DigestData:
     first_response: tuple[float | None, int]
     resolution: tuple[float | None, int]
     satisfaction: csat.Satisfaction  # 👍/👎 answers to the resolution DMs given in the period
+    root_causes: dict[str, int] | None = None  # of the tickets resolved in the period (bot.root_causes)
+    exit_lines: list[str] | None = None  # each exit criterion, met or not (bot.exit_criteria); None: none set
 
 
 def gather(
@@ -71,6 +75,8 @@ def gather(
         waiting=dq.waiting_on_reporters(session, team_id=team_id, limit=LIST_WAITING),
         breaching=dq.breaching_other(session, team_id=team_id, now=now, targets=targets_, warn_at=WARN_AT, limit=LIST_BREACHING),
         first_response=first, resolution=resolution, satisfaction=csat.satisfaction(session, team_id=team_id, since=since),
+        root_causes=dashboard_queries.root_causes(session, team_id=team_id, since=since),
+        exit_lines=exit_criteria.digest_lines(session, team_id=team_id, settings=settings, now=now),
     )
 
 
@@ -209,9 +215,14 @@ def _median(value: tuple[float | None, int]) -> str:
 def _period_summary(data: DigestData, period: str) -> str:
     top = data.counts.top_categories[:3]
     categories = " · ".join(f"{blocks.CATEGORY_LABEL.get(name, name)} {n}" for name, n in top) or "no new tickets"
-    return (f"*Top categories {period}:* {categories}\n"
+    text = (f"*Top categories {period}:* {categories}\n"
             f"*Median time to first response:* {_median(data.first_response)} · *to resolution:* {_median(data.resolution)}\n"
             f"*Satisfaction {period}:* {data.satisfaction.describe()}")
+    if data.root_causes:
+        text += f"\n*Root causes of what was resolved:* {root_cause_breakdown(data.root_causes)}"
+    if data.exit_lines:
+        text += "\n*Exit criteria:* " + " · ".join(data.exit_lines)
+    return text
 
 
 def _listed(heading: str, lines: list[str], *, total: int, more: str) -> list[dict[str, Any]]:

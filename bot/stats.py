@@ -12,7 +12,9 @@ from bot import csat
 from bot.errors import UserInputError
 from bot.settings import Settings
 from bot.sla import format_duration, targets
+from models import dashboard_queries
 from models import triage_queries as tq
+from models.dashboard_tables import ROOT_CAUSE_LABEL, ROOT_CAUSES
 from models.tables import CATEGORIES, SEVERITIES, Ticket
 
 USAGE = "/hc stats [7d|24h|2w]"
@@ -36,6 +38,7 @@ class Stats:
     first_response_breaches: int
     resolution_breaches: int
     satisfaction: csat.Satisfaction | None = None  # 👍/👎 answers to the resolution DMs (bot.csat)
+    root_causes: dict[str, int] | None = None  # of the tickets resolved in the period (bot.root_causes)
 
 
 def parse_period(text: str | None) -> timedelta:
@@ -68,12 +71,18 @@ def compute(session: Session, *, team_id: str, settings: Settings, period: timed
         median_resolution=resolution_median, resolutions=resolution_count,
         waiting_on_reporters=waiting, first_response_breaches=missed_first, resolution_breaches=missed_resolution,
         satisfaction=csat.satisfaction(session, team_id=team_id, since=since),
+        root_causes=dashboard_queries.root_causes(session, team_id=team_id, since=since),
     )
 
 
 def _breakdown(counts: dict[str, int], order: tuple[str, ...]) -> str:
     parts = [f"{name.replace('_', ' ')} {counts[name]}" for name in order if counts.get(name)]
     return " · ".join(parts) or "none"
+
+
+def root_cause_breakdown(counts: dict[str, int]) -> str:
+    parts = [f"{ROOT_CAUSE_LABEL[name]} {counts[name]}" for name in ROOT_CAUSES if counts.get(name)]
+    return " · ".join(parts) or "none named"
 
 
 def _median(seconds: float | None, count: int) -> str:
@@ -99,5 +108,7 @@ def render(stats: Stats) -> tuple[str, list[dict[str, Any]]]:
     ]
     if stats.satisfaction is not None:
         lines.append(f"*Satisfaction:* {stats.satisfaction.describe()}")
+    if stats.root_causes is not None:
+        lines.append(f"*Root causes:* {root_cause_breakdown(stats.root_causes)}")
     text = "\n".join(lines)
     return text, [{"type": "section", "text": {"type": "mrkdwn", "text": text}}]

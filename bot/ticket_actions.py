@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlmodel import Session
 
-from bot import blocks, cards, followups, notify
+from bot import blocks, cards, followups, notify, root_causes
 from bot.errors import UserInputError
 from bot.tickets import change, record
 from bot.triage import details_needed, mask_pii, severity_for
@@ -109,12 +109,15 @@ def set_status(session: Session, ticket: Ticket, *, actor: str, status: str, not
     return apply(session, ticket, actor=actor, note=note, status=status)
 
 
-def resolve(session: Session, ticket: Ticket, *, actor: str, note: str) -> Changed:
+def resolve(session: Session, ticket: Ticket, *, actor: str, note: str, cause: str | None = None) -> Changed:
     """Resolve with a note: history, announcement in the thread, card updated in place.
 
     This is the one place a ticket becomes resolved, from `/hc resolve`, the card's modal and the
     App Home alike: whatever else must happen on resolution (telling the reporters) belongs here.
+    A root cause comes from the modal's select (`cause`) or the note's `<cause>:` prefix (bot.root_causes).
     """
+    prefixed, note = root_causes.split_note(note or "")
+    cause = cause or prefixed
     note = _masked(note) or ""
     if not note:
         raise UserInputError("Please add a resolution note: what was wrong and what fixed it.", usage=f"/hc resolve {ticket.key} <resolution note>")
@@ -123,6 +126,9 @@ def resolve(session: Session, ticket: Ticket, *, actor: str, note: str) -> Chang
     if ticket.status in CLOSED:
         raise UserInputError(f"{ticket.key} is {ticket.status.replace('_', ' ')}; reopen it first.", usage=f"/hc reopen {ticket.key} [why]")
     text = f":white_check_mark: <@{actor}> resolved {ticket.key}: {blocks.safe(note, limit=1000)}"
+    if cause:
+        root_causes.set_cause(session, ticket, cause=cause, actor=actor)
+        text += f" _(root cause: {root_causes.label(cause)})_"
     changed = apply(session, ticket, actor=actor, note=note, message=text, status="resolved", resolution=note, resolved_at=utcnow())
     notify.resolved(session, ticket, actor=actor, note=note)  # every reporter hears: threads, DMs, ✅
     return changed

@@ -31,7 +31,8 @@ def register(app: App) -> None:
         try:
             require_triager(team, user=user, action="resolve tickets")
             ticket = get_ticket(session, team_id=team_id, key=str(meta.get("key", "")))
-            ticket_actions.resolve(session, ticket, actor=user, note=submitted_values(view).get("note") or "")
+            values = submitted_values(view)
+            ticket_actions.resolve(session, ticket, actor=user, note=values.get("note") or "", cause=values.get("cause") or None)
         except UserInputError as exc:
             session.rollback()
             ack(response_action="errors", errors={"note": blocks.safe(str(exc), limit=200)})

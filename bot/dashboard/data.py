@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session
 
-from bot import csat, digest_chart
+from bot import csat, digest_chart, exit_criteria
 from bot.charts import Chart, Series
 from bot.charts.spec import PALETTE, SEVERITY_COLORS
 from bot.settings import Settings
@@ -130,6 +130,7 @@ def overview(session: Session, *, team_id: str, settings: Settings, now: datetim
         "tiles": tiles(session, team_id=team_id, settings=settings, now=now, tz=tz),
         "charts": {name: chart.fingerprint() for name, chart in drawn.items()},
         "problems": [_ticket(r, tracker=tracker) for r in problems if r.affected],
+        "exit": [{"text": r.text, "met": r.met, "now": r.now} for r in exit_criteria.results(session, team_id=team_id, settings=settings, now=now) or []],
         "choices": {"status": ["open", *STATUSES], "severity": list(SEVERITIES), "category": list(CATEGORIES),
                     "channel": channels, "assignee": assignees},
     }

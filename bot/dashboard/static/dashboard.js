@@ -62,6 +62,13 @@
     setTile("sla-breaches", t.sla_breaches);
     setTile("waiting", t.waiting);
     fillChoices(data.choices);
+    const exit = document.getElementById("exit");
+    document.getElementById("exit-section").hidden = !data.exit.length;
+    exit.replaceChildren(...data.exit.map(function (c) {
+      const li = el("li", c.text + " — " + c.now, c.met ? "met" : "unmet");
+      li.dataset.met = String(c.met);
+      return li;
+    }));
     const problems = document.getElementById("problems");
     problems.replaceChildren(...data.problems.map(function (p) {
       const li = el("li");
