@@ -127,6 +127,13 @@ def register_jobs(hypercare: Hypercare) -> None:
             hypercare.outbox.wake()
 
     hypercare.scheduler.every(name="exit_criteria", seconds=exit_criteria.CHECK_SECONDS, run=exit_job)
+    from bot.report import upload as report_upload
+
+    def report_job(now: datetime) -> None:
+        if report_upload.share_pending(hypercare.engine, hypercare.client, settings=hypercare.settings, now=now, owner=f"report:{id(hypercare)}"):
+            hypercare.outbox.wake()
+
+    hypercare.scheduler.every(name="report_upload", seconds=report_upload.CHECK_SECONDS, run=report_job)
     from bot import digest_schedule
 
     digest_schedule.register(hypercare)  # the digest tick, its start-up catch-up, and a cron job per schedule

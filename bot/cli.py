@@ -69,6 +69,13 @@ def _parser() -> argparse.ArgumentParser:
     dashboard.add_argument("--team", help="the workspace id (needed only when the database holds several)")
     dashboard.set_defaults(func=_cmd_dashboard)
 
+    report = sub.add_parser("report", help="the hypercare exit report, from the database")
+    report.add_argument("--format", choices=["html", "md"], default="md")
+    report.add_argument("--since", help="only tickets created on or after this date (YYYY-MM-DD or ISO 8601)")
+    report.add_argument("--out", help="write to this file (default: stdout)")
+    report.add_argument("--team", help="the workspace id (needed only when the database holds several)")
+    report.set_defaults(func=_cmd_report)
+
     manifest = sub.add_parser("manifest", help="print the Slack app manifest")
     manifest.add_argument("--url", help="public base URL, e.g. https://example.com: fills in request URLs (HTTP mode)")
     manifest.set_defaults(func=_cmd_manifest)
@@ -151,6 +158,12 @@ def _cmd_dashboard(args: argparse.Namespace) -> int:
 
     run(settings=load_settings(), host=args.host, port=args.port, team_id=args.team)
     return 0
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    from bot.report.command import run
+
+    return run(settings=load_settings(), fmt=args.format, since=args.since, out=args.out, team_id=args.team)
 
 
 def _cmd_manifest(args: argparse.Namespace) -> int:

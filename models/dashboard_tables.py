@@ -64,6 +64,26 @@ class ExitCriteria(SQLModel, table=True):
     announced_at: Optional[datetime] = Field(default=None, sa_type=UTCDateTime)
 
 
+class ReportRequest(SQLModel, table=True):
+    """`/hc report`: stored when asked (answered at once), then built and uploaded by a job
+    (bot.report.upload), claimed row by row so one process uploads it, and shared once."""
+
+    __tablename__ = "report_request"
+    __table_args__ = (Index("ix_report_request_state", "state", "created_at"),)
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    team_id: str = Field(max_length=32)
+    channel: str = Field(max_length=32)
+    requested_by: str = Field(max_length=32)
+    fmt: str = Field(default="html", max_length=8)
+    since: Optional[datetime] = Field(default=None, sa_type=UTCDateTime)
+    state: str = Field(default="pending", max_length=16)  # pending | uploading | shared | failed
+    claimed_by: Optional[str] = Field(default=None, max_length=64)
+    file_id: Optional[str] = Field(default=None, max_length=32)
+    error: Optional[str] = Field(default=None, sa_type=Text)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
 # Indexes on `ticket` for the dashboard's filters and lists (models.dashboard_queries): the filter
 # choices (distinct channels and assignees) and "biggest problems" (most affected people) would
 # otherwise read every ticket. Declared here, with the feature that needs them (as digest_tables does).

@@ -7,7 +7,7 @@ import secrets
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from sqlalchemy import distinct, select
+from sqlalchemy import select
 from waitress import serve
 
 from bot.dashboard import links
@@ -25,7 +25,7 @@ def pick_team(engine: Any, team_id: str | None) -> str:
     if team_id:
         return team_id
     with session_scope(engine) as session:
-        teams = sorted(session.execute(select(distinct(Ticket.team_id))).scalars().all())
+        teams = sorted(session.execute(select(Ticket.team_id).distinct()).scalars().all())
     if len(teams) > 1:
         raise UserInputError(f"The database holds several workspaces ({', '.join(teams)}): say which with --team.")
     return teams[0] if teams else CONSOLE_TEAM

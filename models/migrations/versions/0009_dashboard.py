@@ -1,4 +1,4 @@
-"""dashboard: dashboard_link (signed links), ticket_root_cause, exit_criteria
+"""dashboard: dashboard_link (signed links), ticket_root_cause, exit_criteria, report_request; ticket indexes
 
 Revision ID: 0009
 Revises: 0005
@@ -55,9 +55,28 @@ def upgrade() -> None:
     sa.Column('announced_at', models.types.UTCDateTime(timezone=True), nullable=True),
     sa.PrimaryKeyConstraint('team_id')
     )
+    op.create_table('report_request',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('team_id', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
+    sa.Column('channel', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
+    sa.Column('requested_by', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
+    sa.Column('fmt', sqlmodel.sql.sqltypes.AutoString(length=8), nullable=False),
+    sa.Column('since', models.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('state', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+    sa.Column('claimed_by', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
+    sa.Column('file_id', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=True),
+    sa.Column('error', sa.Text(), nullable=True),
+    sa.Column('created_at', models.types.UTCDateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('report_request', schema=None) as batch_op:
+        batch_op.create_index('ix_report_request_state', ['state', 'created_at'], unique=False)
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('report_request', schema=None) as batch_op:
+        batch_op.drop_index('ix_report_request_state')
+    op.drop_table('report_request')
     op.drop_table('exit_criteria')
     op.drop_index('ix_ticket_team_affected', table_name='ticket')
     with op.batch_alter_table('ticket', schema=None) as batch_op:

@@ -1,0 +1,1 @@
+"""The hypercare exit report: everything in one document (gather), as Markdown or HTML (render)."""
