@@ -51,6 +51,13 @@ def set_cause(session: Session, ticket: Ticket, *, cause: str, actor: str | None
     session.add(row)
 
 
+def clear(session: Session, ticket: Ticket) -> None:
+    """A reopened ticket has no cause until it is resolved again (so counting needs no join)."""
+    row = session.get(TicketRootCause, ticket.id) if ticket.id is not None else None
+    if row is not None:
+        session.delete(row)
+
+
 def label(cause: str | None) -> str:
     return ROOT_CAUSE_LABEL.get(cause or "", "")
 

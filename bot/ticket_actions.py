@@ -141,6 +141,7 @@ def reopen(session: Session, ticket: Ticket, *, actor: str, why: str | None = No
     reason = f": {blocks.safe(why, limit=500)}" if why else ""
     text = f":leftwards_arrow_with_hook: <@{actor}> reopened {ticket.key}{reason}"
     previous = ticket.status
+    root_causes.clear(session, ticket)
     changed = apply(session, ticket, actor=actor, note=why, message=text, status=status, resolved_at=None, resolution=None, duplicate_of=None)
     notify.reopened(session, ticket, previous=previous)
     return changed

@@ -64,10 +64,12 @@ def medians_by_severity(session: Session, *, team_id: str) -> dict[str, tuple[fl
 
 
 def root_causes(session: Session, *, team_id: str, since: datetime | None = None) -> dict[str, int]:
-    query = select(TicketRootCause.cause, func.count()).join(Ticket, Ticket.id == TicketRootCause.ticket_id).where(
-        TicketRootCause.team_id == team_id, Ticket.status.in_(DONE_STATUSES))  # type: ignore[attr-defined]
+    """Causes of resolved tickets (reopening removes a cause, bot.root_causes.clear): from the
+    (team, cause) index alone, or joined to the tickets for those resolved since `since`."""
+    query = select(TicketRootCause.cause, func.count()).where(TicketRootCause.team_id == team_id)
     if since is not None:
-        query = query.where(Ticket.resolved_at >= _bind(since))  # type: ignore[operator]
+        query = query.join(Ticket, Ticket.id == TicketRootCause.ticket_id).where(
+            Ticket.status.in_(DONE_STATUSES), Ticket.resolved_at >= _bind(since))  # type: ignore[attr-defined,operator]
     return {str(c): int(n) for c, n in session.execute(query.group_by(TicketRootCause.cause)).all()}
 
 

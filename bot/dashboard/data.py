@@ -19,6 +19,7 @@ from models import metrics_queries as mq
 from models.dashboard_tables import ROOT_CAUSE_LABEL, ROOT_CAUSES
 from models.tables import CATEGORIES, OPEN_STATUSES, SEVERITIES, STATUSES, Ticket
 
+MEDIAN_DAYS = 7  # the tiles' medians cover tickets opened in the last week
 BACKLOG_DAYS = 90  # the burn-down covers the hypercare, at most this many days back
 TABLE_LIMIT = 100
 PROBLEMS = 10
@@ -47,16 +48,18 @@ def tiles(session: Session, *, team_id: str, settings: Settings, now: datetime, 
     team = Ticket.team_id == team_id
     midnight = _midnight(now.astimezone(tz).date(), tz)
     open_by = q.by(session, Ticket.severity, team, Ticket.status.in_(OPEN_STATUSES))  # type: ignore[attr-defined]
-    first, first_n = q.tq.median_seconds(session, team_id=team_id, later=Ticket.first_response_at, earlier=Ticket.created_at, where=[])
+    # Medians over the last MEDIAN_DAYS: how the team is doing now (the report has the whole period).
+    recent = [Ticket.created_at >= now - timedelta(days=MEDIAN_DAYS)]
+    first, first_n = q.tq.median_seconds(session, team_id=team_id, later=Ticket.first_response_at, earlier=Ticket.created_at, where=recent)
     resolution, resolution_n = q.tq.median_seconds(session, team_id=team_id, later=Ticket.resolved_at, earlier=Ticket.created_at,
-                                                   where=[Ticket.status.in_(q.DONE_STATUSES)])  # type: ignore[attr-defined]
+                                                   where=[*recent, Ticket.status.in_(q.DONE_STATUSES)])  # type: ignore[attr-defined]
     rating = csat.satisfaction(session, team_id=team_id)
     breaches = sum(n for t, _, n in mq.sla_breaching(session, targets=targets(settings), now=now) if t == team_id)
     return {
         "open_by_severity": {s: open_by.get(s, 0) for s in SEVERITIES}, "open": sum(open_by.values()),
         "new_today": q.count(session, team, Ticket.created_at >= midnight),
         "resolved_today": q.count(session, team, Ticket.status.in_(q.DONE_STATUSES), Ticket.resolved_at >= midnight),  # type: ignore[attr-defined,operator]
-        "median_first_response": first, "first_responses": first_n,
+        "median_days": MEDIAN_DAYS, "median_first_response": first, "first_responses": first_n,
         "median_resolution": resolution, "resolutions": resolution_n,
         "satisfaction": None if rating.rate is None else round(rating.rate * 100), "ratings": rating.ratings,
         "sla_breaches": breaches,

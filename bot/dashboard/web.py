@@ -6,6 +6,7 @@ that shows nothing. The link decides the workspace: nothing here takes a team fr
 from __future__ import annotations
 
 import json
+import logging
 import threading
 import time
 from collections import OrderedDict
@@ -38,23 +39,50 @@ OVERVIEW_SECONDS = 10.0  # how old the shared figures may be (the page itself re
 
 
 class OverviewCache:
-    """The workspace-wide figures and chart definitions, computed at most once per OVERVIEW_SECONDS
-    per workspace however many screens watch; the ticket table is always read fresh."""
+    """The workspace-wide figures and chart definitions, shared by every screen watching.
 
-    def __init__(self, *, seconds: float = OVERVIEW_SECONDS) -> None:
+    Stale-while-revalidate: a request finding them older than OVERVIEW_SECONDS gets them at once
+    and starts one background recomputation (per workspace), so only a workspace's very first
+    request waits for the aggregates; the ticket table is always read fresh.
+    """
+
+    def __init__(self, *, engine: Engine, seconds: float = OVERVIEW_SECONDS) -> None:
+        self._engine = engine
         self._items: dict[str, tuple[float, dict[str, Any], dict[str, Chart]]] = {}
+        self._refreshing: set[str] = set()
         self._lock = threading.Lock()
         self._seconds = seconds
 
-    def get(self, team_id: str, compute: Callable[[], tuple[dict[str, Any], dict[str, Chart]]]) -> tuple[dict[str, Any], dict[str, Chart]]:
+    def get(self, team_id: str, compute: Callable[[Any], tuple[dict[str, Any], dict[str, Chart]]], session: Any) -> tuple[dict[str, Any], dict[str, Chart]]:
         with self._lock:
             hit = self._items.get(team_id)
-        if hit is not None and time.monotonic() - hit[0] < self._seconds:
+            stale = hit is None or time.monotonic() - hit[0] >= self._seconds
+            start = hit is not None and stale and self._seconds > 0 and team_id not in self._refreshing
+            if start:
+                self._refreshing.add(team_id)
+        if hit is not None and not stale:
             return hit[1], hit[2]
-        body, drawn = compute()
+        if start:
+            threading.Thread(target=self._refresh, args=(team_id, compute), name=f"dashboard-{team_id}", daemon=True).start()
+            return hit[1], hit[2]  # type: ignore[index]
+        if hit is not None and self._seconds > 0:
+            return hit[1], hit[2]  # being recomputed already
+        return self._store(team_id, compute(session))
+
+    def _store(self, team_id: str, value: tuple[dict[str, Any], dict[str, Chart]]) -> tuple[dict[str, Any], dict[str, Chart]]:
         with self._lock:
-            self._items[team_id] = (time.monotonic(), body, drawn)
-        return body, drawn
+            self._items[team_id] = (time.monotonic(), *value)
+        return value
+
+    def _refresh(self, team_id: str, compute: Callable[[Any], tuple[dict[str, Any], dict[str, Chart]]]) -> None:
+        try:
+            with dq.read_session(self._engine) as session:
+                self._store(team_id, compute(session))
+        except Exception:  # the stale figures stay; the next request tries again
+            logging.getLogger("hypercare.dashboard").exception("dashboard figures for %s not refreshed", team_id)
+        finally:
+            with self._lock:
+                self._refreshing.discard(team_id)
 
 
 class SvgCache:
@@ -87,7 +115,7 @@ class DashboardWeb:
         self._engine = engine
         self._settings = settings
         self._svgs = SvgCache()
-        self.overviews = OverviewCache(seconds=settings.dashboard_cache_seconds)
+        self.overviews = OverviewCache(engine=engine, seconds=settings.dashboard_cache_seconds)
 
     @staticmethod
     def handles(path: str) -> bool:
@@ -109,7 +137,8 @@ class DashboardWeb:
             team_id = link.team_id
             if path == PAGE or path == PAGE + "/":
                 return _send(start_response, "200 OK", _asset("dashboard.html"), "text/html; charset=utf-8")
-            overview, drawn = self.overviews.get(team_id, lambda: data.overview(session, team_id=team_id, settings=self._settings, now=utcnow()))
+            overview, drawn = self.overviews.get(
+                team_id, lambda s: data.overview(s, team_id=team_id, settings=self._settings, now=utcnow()), session)
             if path == DATA:
                 filters = q.Filters(**{name: (query.get(name) or [""])[0][:200] for name in ("status", "severity", "category", "channel", "assignee", "words", "order")})
                 body = {**overview, "tickets": data.table(session, team_id=team_id, filters=filters)}
