@@ -103,8 +103,11 @@ def _cmd_run(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:
         if socket_mode:
+            from bot.dashboard.serve import start_beside_socket_mode
             from bot.socket_mode import run_socket_mode
 
+            start_beside_socket_mode(engine=hypercare.engine, settings=hypercare.settings, host=args.host,
+                                     port=args.port if args.port is not None else settings.port)  # /dashboard and /metrics
             run_socket_mode(hypercare)
         else:
             from bot.server import HttpServer

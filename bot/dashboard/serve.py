@@ -48,6 +48,17 @@ def application(*, engine: Any, settings: Settings) -> Callable[..., Iterable[by
     return app
 
 
+def start_beside_socket_mode(*, engine: Any, settings: Settings, host: str, port: int) -> Any:
+    """Socket Mode has no HTTP server of its own: serve the dashboard and /metrics on the port anyway."""
+    import threading
+
+    from waitress.server import create_server
+
+    server = create_server(application(engine=engine, settings=settings), host=host, port=port, threads=4, ident="hypercare-dashboard")
+    threading.Thread(target=server.run, name="dashboard-http", daemon=True).start()
+    return server
+
+
 def run(*, settings: Settings, host: str, port: int, team_id: str | None, printer: Callable[[str], None] | None = None) -> None:
     printer = printer or (lambda line: print(line, flush=True))
     if not (settings.dashboard_secret or settings.signing_secret):
