@@ -112,3 +112,33 @@ def test_another_workspace_link_shows_none_of_these_tickets(dash_bot: RunningBot
     # the filters cannot reach across: a team parameter is not a filter at all
     status, body, _ = get(f"{dash_bot.server.url}/dashboard/data.json?k={theirs}&team={dash_bot.fake.team_id}")
     assert "OURS" not in body
+
+
+def test_figures_are_recomputed_in_the_background_once_stale(fake_slack, database_url: str) -> None:  # type: ignore[no-untyped-def]
+    from tests.conftest import start_bot, stop_bot
+
+    bot = start_bot(fake=fake_slack, database_url=database_url, scheduler_enabled=False, public_url="https://hc.example.com",
+                    dashboard_cache_seconds=0.5)
+    try:
+        seed(bot.engine, team_id=bot.fake.team_id, now=utcnow())
+        data_url = _local(bot, _link(bot), "/dashboard/data.json")
+        assert json.loads(get(data_url)[1])["tiles"]["open"] == 6
+        import time
+
+        from models.tables import Ticket
+
+        with Session(bot.engine) as session:
+            session.add(Ticket(team_id=bot.fake.team_id, number=11, title="The login page loops after SSO", severity="high"))
+            session.commit()
+
+        time.sleep(0.6)
+        stale = json.loads(get(data_url)[1])  # answered at once with the old figures; the table is fresh
+        assert stale["tiles"]["open"] == 6 and stale["tickets"]["total"] == 11
+        for _ in range(50):
+            time.sleep(0.1)
+            if json.loads(get(data_url)[1])["tiles"]["open"] == 7:
+                break
+        else:
+            raise AssertionError("the figures were never recomputed")
+    finally:
+        stop_bot(bot)
