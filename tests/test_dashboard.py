@@ -69,6 +69,8 @@ def test_forged_expired_revoked_and_missing_links_are_refused(dash_bot: RunningB
         f"{link_id}.{int(expiry) + 86400}.{signature}",  # expiry pushed out
         f"{int(link_id) + 1}.{expiry}.{signature}",  # another link's id
         "garbage",
+        f"99999999999999999999.{expiry}.{signature}",  # an id no integer column holds
+        f"{link_id}.{expiry}.{signature}.{signature}",
     ]
     for bad in forged:
         for path in ("/dashboard", "/dashboard/data.json", "/dashboard/chart/backlog.svg"):

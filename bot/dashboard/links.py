@@ -68,8 +68,8 @@ def verify(session: Session, *, settings: Settings, token: str | None, now: date
     if not token or token.count(".") != 2 or len(token) > 200:
         return None
     raw_id, raw_expiry, signature = token.split(".")
-    if not (raw_id.isdigit() and raw_expiry.isdigit()):
-        return None
+    if not (raw_id.isdigit() and raw_expiry.isdigit()) or len(raw_id) > 9 or len(raw_expiry) > 12:
+        return None  # (an id past PostgreSQL's integer range would fail the lookup, not just miss)
     link = session.get(DashboardLink, int(raw_id))
     if link is None or _epoch(link.expires_at) != int(raw_expiry):
         return None
