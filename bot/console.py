@@ -238,10 +238,9 @@ class Console:
 
 def run_console(*, settings: Settings, user: str, channel: str, source: TextIO = sys.stdin, out: TextIO = sys.stdout) -> None:
     slack = ConsoleSlack(out=out)
-    console_settings = Settings(**{
-        **settings.__dict__, "bot_token": "xoxb-console", "signing_secret": "console", "app_token": None,
-        "api_url": slack.url, "channel_post_interval": 0.0,
-    })
+    console_settings = settings.replace(
+        bot_token="xoxb-console", signing_secret="console", app_token=None, api_url=slack.url, channel_post_interval=0.0,
+    )
     hypercare = create_hypercare(settings=console_settings)
     hypercare.start()
     out.write(f"Hypercare console — database {settings.database_url}. You are {user} in #{channel}.\n{HELP}\n")

@@ -20,7 +20,7 @@ import socket
 import threading
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -302,7 +302,7 @@ def send_from_cli(*, settings: Settings, channel: str, team_id: str | None = Non
 
     settings.require("SLACK_BOT_TOKEN")
     upgrade(settings.database_url)
-    hypercare = create_hypercare(settings=replace(settings, scheduler_enabled=False, workers=max(1, settings.workers)), migrate=False)
+    hypercare = create_hypercare(settings=settings.replace(scheduler_enabled=False, workers=max(1, settings.workers)), migrate=False)
     try:
         now = utcnow()
         with session_scope(hypercare.engine) as session:
