@@ -11,6 +11,7 @@ from slack_sdk.web import WebClient
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from bot import digest_schedule, nudges, sla
 from bot.inbox import DB, ERROR, InboxReplay, store_then_ack
 from bot.inbox_writer import InboxWriter
 from bot.outbox import OutboxDelivery, pace_for
@@ -18,6 +19,7 @@ from bot.scheduler import Scheduler
 from bot.settings import Settings
 from bot.slack_client import make_client
 from bot.workers import LaneWorker
+from handlers import register
 from models.db import WalCheckpointer, make_engine, upgrade
 from models.tables import OutboxMessage, SlackEvent
 
@@ -97,8 +99,6 @@ def create_hypercare(
     app.use(store_then_ack(writer=inbox_writer))
     app.error(_remember_error)
 
-    from handlers import register
-
     register(app)
     scheduler = Scheduler(enabled=settings.scheduler_enabled, timezone=settings.timezone)
     hypercare = Hypercare(settings=settings, engine=engine, client=client, app=app, inbox=inbox_worker, outbox=outbox_worker, scheduler=scheduler, checkpointer=WalCheckpointer(engine), inbox_writer=inbox_writer)
@@ -108,19 +108,14 @@ def create_hypercare(
 
 def register_jobs(hypercare: Hypercare) -> None:
     """Each feature with periodic work adds its job here (its function takes `now`)."""
-    from bot import sla
-
     def check_sla(now: datetime) -> None:
         if sla.run_check(engine=hypercare.engine, settings=hypercare.settings, now=now):
             hypercare.outbox.wake()
 
     hypercare.scheduler.every(name="sla", seconds=sla.CHECK_SECONDS, run=check_sla)
-    from bot import nudges
-
     hypercare.scheduler.every(name="followup_nudges", seconds=nudges.NUDGE_JOB_SECONDS, run=nudges.nudge_job(engine=hypercare.engine, client=hypercare.client, settings=hypercare.settings, on_sent=hypercare.outbox.wake))
-    from bot import digest_schedule
-
-    digest_schedule.register(hypercare)  # the digest tick, its start-up catch-up, and a cron job per schedule
+    digest_schedule.register(engine=hypercare.engine, client=hypercare.client, settings=hypercare.settings,
+                             scheduler=hypercare.scheduler, on_posted=hypercare.outbox.wake)
 
 
 class TransactionalApp(App):

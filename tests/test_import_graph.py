@@ -117,3 +117,18 @@ def test_no_import_cycles() -> None:
     assert len(graph) > 40  # the walk found the project
     found = [component for component in cycles(graph) if not tolerated(component)]
     assert found == [], "import cycles: " + "; ".join(" ↔ ".join(c) for c in found)
+
+
+def test_every_table_module_is_listed_for_the_schema() -> None:
+    from models.metadata import TABLE_MODULES
+
+    listed = {module.__name__ for module in TABLE_MODULES}
+    on_disk = {f"models.{path.stem}" for path in (ROOT / "models").glob("*tables.py")}
+    assert on_disk <= listed, f"add to models/metadata.py TABLE_MODULES: {sorted(on_disk - listed)}"
+
+
+def test_nothing_is_found_by_scanning_folders() -> None:
+    """Registration is explicit: no module imports others by globbing its folder."""
+    offenders = [name for name, path in project_modules().items()
+                 if "importlib.import_module" in path.read_text(encoding="utf-8") or "import *" in path.read_text(encoding="utf-8")]
+    assert offenders == []
