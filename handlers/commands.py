@@ -10,7 +10,8 @@ from bot import blocks, commands_intake, commands_notify, commands_queries, comm
 from bot.commands import CommandInput, Router
 from bot.errors import UserInputError
 from handlers.context import db
-from handlers.directory import directory_of, settings_of
+from bot.settings import Settings
+from handlers.directory import Directory
 from handlers.membership import Membership
 
 # Subcommands that post into the channel they were typed in need the bot to be a member there.
@@ -22,10 +23,8 @@ ROUTER = Router(
 )
 
 
-def register(app: App) -> None:
+def register(app: App, *, settings: Settings, directory: Directory) -> None:
     membership = Membership(app.client)
-    directory = directory_of(app)
-    settings = settings_of(app)
 
     def on_hc(ack: Ack, command: dict[str, Any], context: Any, client: WebClient) -> None:
         session = db(context)
