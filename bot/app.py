@@ -16,6 +16,7 @@ from bot.outbox import OutboxDelivery, pace_for
 from bot.scheduler import Scheduler
 from bot.settings import Settings
 from bot.slack_client import make_client
+from bot.ticket_delivery import TicketRows
 from bot.transaction import TransactionalApp, remember_error
 from bot.workers import LaneWorker
 from handlers import register
@@ -85,7 +86,7 @@ def create_hypercare(
     )
     lease = timedelta(seconds=settings.lease_seconds)
     outbox_worker: LaneWorker[OutboxMessage] = LaneWorker(
-        name="outbox", engine=engine, model=OutboxMessage, handle=OutboxDelivery(engine=engine, client=client),
+        name="outbox", engine=engine, model=OutboxMessage, handle=OutboxDelivery(engine=engine, client=client, renderer=TicketRows()),
         threads=settings.workers, lease=lease, poll_interval=settings.poll_interval, pace=lambda row: pace_for(row, interval=settings.channel_post_interval),
     )
     inbox_worker: LaneWorker[SlackEvent] = LaneWorker(
