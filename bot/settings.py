@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, ClassVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, ValidationError, field_validator
@@ -88,13 +88,17 @@ class Settings(BaseSettings):
     digest_grace_minutes: float = _env("HYPERCARE_DIGEST_GRACE_MINUTES", "A digest missed while the bot was down is posted late if at most this many minutes late.", 120.0, ge=0)
     digest_chart: bool = _env("HYPERCARE_DIGEST_CHART", "Attach the opened-vs-resolved chart to digests (needs files:write): on or off.", True)
 
+    # Settings(**values) uses the values alone (tests, the console); load_settings() reads the
+    # environment through _EnvironmentSettings.
+    reads_environment: ClassVar[bool] = False
+
     @classmethod
     def settings_customise_sources(
         cls, settings_cls: type[BaseSettings], init_settings: PydanticBaseSettingsSource,
         env_settings: PydanticBaseSettingsSource, dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
-        return (init_settings,)  # values only: the environment is read by load_settings()
+        return (init_settings, env_settings, dotenv_settings) if cls.reads_environment else (init_settings,)
 
     @field_validator("api_url")
     @classmethod
@@ -145,13 +149,7 @@ class Settings(BaseSettings):
 class _EnvironmentSettings(Settings):
     """Settings read from the environment, then the `.env` file, then the defaults."""
 
-    @classmethod
-    def settings_customise_sources(
-        cls, settings_cls: type[BaseSettings], init_settings: PydanticBaseSettingsSource,
-        env_settings: PydanticBaseSettingsSource, dotenv_settings: PydanticBaseSettingsSource,
-        file_secret_settings: PydanticBaseSettingsSource,
-    ) -> tuple[PydanticBaseSettingsSource, ...]:
-        return (init_settings, env_settings, dotenv_settings)
+    reads_environment: ClassVar[bool] = True
 
 
 def _explain(exc: ValidationError) -> ConfigError:
