@@ -4,20 +4,22 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
-from slack_bolt import App, BoltRequest, BoltResponse
+from slack_bolt import App
 from slack_sdk.web import WebClient
 from sqlalchemy.engine import Engine
-from sqlmodel import Session
 
-from bot.inbox import DB, ERROR, InboxReplay, store_then_ack
+from bot import digest_schedule, nudges, sla
+from bot.inbox import InboxReplay, store_then_ack
 from bot.inbox_writer import InboxWriter
 from bot.outbox import OutboxDelivery, pace_for
 from bot.scheduler import Scheduler
 from bot.settings import Settings
 from bot.slack_client import make_client
+from bot.ticket_delivery import TicketRows
+from bot.transaction import TransactionalApp, remember_error
 from bot.workers import LaneWorker
+from handlers import register
 from models.db import WalCheckpointer, make_engine, upgrade
 from models.tables import OutboxMessage, SlackEvent
 
@@ -84,7 +86,7 @@ def create_hypercare(
     )
     lease = timedelta(seconds=settings.lease_seconds)
     outbox_worker: LaneWorker[OutboxMessage] = LaneWorker(
-        name="outbox", engine=engine, model=OutboxMessage, handle=OutboxDelivery(engine=engine, client=client),
+        name="outbox", engine=engine, model=OutboxMessage, handle=OutboxDelivery(engine=engine, client=client, renderer=TicketRows()),
         threads=settings.workers, lease=lease, poll_interval=settings.poll_interval, pace=lambda row: pace_for(row, interval=settings.channel_post_interval),
     )
     inbox_worker: LaneWorker[SlackEvent] = LaneWorker(
@@ -92,14 +94,11 @@ def create_hypercare(
         handle=InboxReplay(engine=engine, app=app, on_done=outbox_worker.wake),
     )
     app.after_commit = outbox_worker.wake  # a request may have written outbox rows: deliver now
-    app.hc_settings = settings  # listeners read configuration here (handlers.directory.settings_of)
     inbox_writer = InboxWriter(engine, on_stored=inbox_worker.wake, spool=settings.inbox_spool)
     app.use(store_then_ack(writer=inbox_writer))
-    app.error(_remember_error)
+    app.error(remember_error)
 
-    from handlers import register
-
-    register(app)
+    register(app, settings=settings)  # every listener, given the settings explicitly
     scheduler = Scheduler(enabled=settings.scheduler_enabled, timezone=settings.timezone)
     hypercare = Hypercare(settings=settings, engine=engine, client=client, app=app, inbox=inbox_worker, outbox=outbox_worker, scheduler=scheduler, checkpointer=WalCheckpointer(engine), inbox_writer=inbox_writer)
     register_jobs(hypercare)
@@ -108,15 +107,11 @@ def create_hypercare(
 
 def register_jobs(hypercare: Hypercare) -> None:
     """Each feature with periodic work adds its job here (its function takes `now`)."""
-    from bot import sla
-
     def check_sla(now: datetime) -> None:
         if sla.run_check(engine=hypercare.engine, settings=hypercare.settings, now=now):
             hypercare.outbox.wake()
 
     hypercare.scheduler.every(name="sla", seconds=sla.CHECK_SECONDS, run=check_sla)
-    from bot import nudges
-
     hypercare.scheduler.every(name="followup_nudges", seconds=nudges.NUDGE_JOB_SECONDS, run=nudges.nudge_job(engine=hypercare.engine, client=hypercare.client, settings=hypercare.settings, on_sent=hypercare.outbox.wake))
     from bot import exit_criteria
 
@@ -134,47 +129,5 @@ def register_jobs(hypercare: Hypercare) -> None:
             hypercare.outbox.wake()
 
     hypercare.scheduler.every(name="report_upload", seconds=report_upload.CHECK_SECONDS, run=report_job)
-    from bot import digest_schedule
-
-    digest_schedule.register(hypercare)  # the digest tick, its start-up catch-up, and a cron job per schedule
-
-
-class TransactionalApp(App):
-    """A Bolt App whose every request runs in one database transaction.
-
-    Bolt middleware cannot wrap a listener (next() returns before the listener runs), so the
-    transaction wraps dispatch itself: committed when the listener succeeded, rolled back when it
-    failed. A replayed event brings its own session (bot.inbox.InboxReplay), so the event is marked
-    done in the same transaction as the work it caused.
-    """
-
-    def __init__(self, *, engine: Engine, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self._engine = engine
-        self.after_commit: Any = lambda: None
-        self.hc_settings: Settings | None = None
-
-    def dispatch(self, req: BoltRequest) -> BoltResponse:
-        if req.context.get(DB) is not None:
-            return super().dispatch(req)
-        session = Session(self._engine, expire_on_commit=False)  # connects lazily: free when unused
-        req.context[DB] = session
-        try:
-            response = super().dispatch(req)
-            if response.status < 500 and not req.context.get(ERROR):
-                session.commit()
-                self.after_commit()
-            else:
-                session.rollback()
-            return response
-        except BaseException:
-            session.rollback()
-            raise
-        finally:
-            session.close()
-
-
-def _remember_error(error: Exception, request: Any, logger: logging.Logger) -> BoltResponse:
-    request.context[ERROR] = f"{type(error).__name__}: {error}"
-    logger.exception("listener failed: %s", error, exc_info=error)
-    return BoltResponse(status=500, body="")
+    digest_schedule.register(engine=hypercare.engine, client=hypercare.client, settings=hypercare.settings,
+                             scheduler=hypercare.scheduler, on_posted=hypercare.outbox.wake)

@@ -5,13 +5,13 @@ from typing import Any
 
 from sqlmodel import Session
 
-from bot import blocks, outbox
+from bot import blocks, outbox, ticket_delivery
 from models.tables import Ticket
 
 def post_in_thread(session: Session, ticket: Ticket, *, text: str, blocks_: list[dict[str, Any]] | None = None, dedupe_key: str | None = None) -> None:
     """A reply in the ticket's thread (the report's thread, or the card's for /hc new tickets)."""
     assert ticket.channel
-    params: dict[str, Any] = {"channel": ticket.channel, "thread_ts": ticket.thread_ts or outbox.TICKET_THREAD, "text": blocks.safe(text), "unfurl_links": False}
+    params: dict[str, Any] = {"channel": ticket.channel, "thread_ts": ticket.thread_ts or ticket_delivery.TICKET_THREAD, "text": blocks.safe(text), "unfurl_links": False}
     if blocks_:
         params["blocks"] = blocks_
     outbox.enqueue(session, method="chat.postMessage", params=params, team_id=ticket.team_id, ticket_id=ticket.id, dedupe_key=dedupe_key)
@@ -23,6 +23,6 @@ def refresh_card(session: Session, ticket: Ticket) -> None:
         return
     outbox.enqueue(
         session, method="chat.update", team_id=ticket.team_id, ticket_id=ticket.id,
-        params={"channel": ticket.card_channel or ticket.channel, "ts": outbox.TICKET_CARD, "blocks": outbox.RENDER_CARD, "text": outbox.RENDER_CARD},
+        params={"channel": ticket.card_channel or ticket.channel, "ts": ticket_delivery.TICKET_CARD, "blocks": ticket_delivery.RENDER_CARD, "text": ticket_delivery.RENDER_CARD},
     )
 

@@ -3,12 +3,13 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import signal
 import sys
 from collections.abc import Sequence
 
 from bot.errors import ConfigError, HypercareError
-from bot.settings import load_settings
+from bot.settings import Settings, load_settings
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -150,9 +151,7 @@ def _cmd_db_upgrade(args: argparse.Namespace) -> int:
 
 
 def _cmd_digest_send(args: argparse.Namespace) -> int:
-    from bot.digest_schedule import send_from_cli
-
-    print(send_from_cli(settings=load_settings(), channel=args.channel, team_id=args.team))
+    print(_send_digest(settings=load_settings(), channel=args.channel, team_id=args.team))
     return 0
 
 
@@ -167,6 +166,38 @@ def _cmd_report(args: argparse.Namespace) -> int:
     from bot.report.command import run
 
     return run(settings=load_settings(), fmt=args.format, since=args.since, out=args.out, team_id=args.team)
+
+
+def _send_digest(*, settings: Settings, channel: str, team_id: str | None = None) -> str:
+    """`hypercare digest send --channel C`: post the digest now and wait until Slack has it."""
+    from bot import digest_chart
+    from bot import digest_schedule as ds
+    from bot.app import create_hypercare
+    from models.db import session_scope, upgrade
+    from models.tables import OutboxMessage
+    from models.types import utcnow
+
+    settings.require("SLACK_BOT_TOKEN")
+    upgrade(settings.database_url)
+    hypercare = create_hypercare(settings=settings.replace(scheduler_enabled=False, workers=max(1, settings.workers)), migrate=False)
+    try:
+        now = utcnow()
+        with session_scope(hypercare.engine) as session:
+            run = ds.post_now(session, team_id=team_id or ds.only_team(session, channel=channel), channel=channel,
+                              settings=settings, now=now, owner=f"cli:{os.getpid()}")
+            run_id, outbox_id = run.id, run.outbox_id
+        hypercare.outbox.start()
+        digest_chart.share_pending(hypercare.engine, hypercare.client, now=now, owner=f"cli:{os.getpid()}")
+        hypercare.outbox.wait_idle(timeout=120)
+        with session_scope(hypercare.engine) as session:
+            row = session.get(OutboxMessage, outbox_id)
+            if row is None or row.status != "done":
+                raise HypercareError(f"Slack has not taken the digest: {row.error if row else 'no outbox row'} (it stays queued for the bot)")
+        ds.record_posted(hypercare.engine)
+        return f"Posted the digest in {channel} (digest run {run_id})."
+    finally:
+        hypercare.stop()
+        hypercare.engine.dispose()
 
 
 def _cmd_manifest(args: argparse.Namespace) -> int:

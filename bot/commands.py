@@ -1,4 +1,5 @@
-"""`/hc <subcommand>`: parsing and dispatch to the domain. Answers are Reply objects the handler sends."""
+"""`/hc <subcommand>`: the router. Each domain lists its subcommands in a SubcommandTable; the
+Slack adapter (handlers/commands.py) builds one Router from those tables, explicitly."""
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -7,17 +8,12 @@ from typing import Any
 
 from sqlmodel import Session
 
-from bot import blocks, intake
+from bot import blocks
 from bot.errors import UserInputError
-from bot.permissions import TriageTeam, load_team, require_triager
+from bot.permissions import TriageTeam, load_team
 from bot.settings import Settings
-from models import queries
-from models.types import utcnow
 
-USAGE = {
-    "help": "/hc help",
-    "new": "/hc new <what went wrong>",
-}
+HELP_USAGE = "/hc help"
 
 
 @dataclass(frozen=True)
@@ -60,82 +56,60 @@ class Reply:
 
 
 Handler = Callable[[Session, CommandInput, list[str]], Reply]
-_SUBCOMMANDS: dict[str, Handler] = {}
 
 
-def subcommand(name: str, usage: str) -> Callable[[Handler], Handler]:
-    def register(func: Handler) -> Handler:
-        _SUBCOMMANDS[name] = func
-        USAGE.setdefault(name, usage)
-        return func
-
-    return register
-
-
-def run(session: Session, command: CommandInput) -> Reply:
-    words = command.text.strip().split()
-    if not words:
-        return help_reply()
-    name, args = words[0].lower(), words[1:]
-    handler = _SUBCOMMANDS.get(name)
-    if handler is None:
-        raise UserInputError(f"I don't know the subcommand “{words[0]}”. Try `/hc help` for the list.", usage="/hc help")
-    return handler(session, command, args)
+@dataclass(frozen=True)
+class Subcommand:
+    name: str
+    usage: str
+    handler: Handler
+    triage_only: bool = False  # only the triage team may use it (bot.permissions); help lists it apart
 
 
-# Subcommands only the triage team may use (bot.permissions); help lists them apart.
-TRIAGE_ONLY = {"assign", "severity", "status", "resolve", "reopen", "close", "dup", "capture", "triagers"}
+class SubcommandTable:
+    """One domain's subcommands, filled by `@table.add(...)` on the functions of its own module."""
+
+    def __init__(self) -> None:
+        self.entries: dict[str, Subcommand] = {}
+
+    def add(self, name: str, usage: str, *, triage_only: bool = False) -> Callable[[Handler], Handler]:
+        def register(func: Handler) -> Handler:
+            if name in self.entries:
+                raise ValueError(f"/hc {name} is declared twice")
+            self.entries[name] = Subcommand(name=name, usage=usage, handler=func, triage_only=triage_only)
+            return func
+
+        return register
 
 
-def help_reply() -> Reply:
-    lines = ["*Hypercare* turns reports in this channel into tickets. Commands:"]
-    lines += [f"• `{USAGE[name]}`" for name in sorted(USAGE) if name not in TRIAGE_ONLY]
-    lines.append("*For the triage team* (a reporter may also close their own ticket):")
-    lines += [f"• `{USAGE[name]}`" for name in sorted(USAGE) if name in TRIAGE_ONLY]
-    lines.append("Tickets: `HC-12`, `hc-12` or `12`. People: `@name` or `me`.")
-    text = "\n".join(lines)
-    return Reply(text=text, blocks=[{"type": "section", "text": {"type": "mrkdwn", "text": text}}])
+class Router:
+    """Every `/hc` subcommand of the tables it is given; `help` lists them."""
 
+    def __init__(self, *tables: SubcommandTable) -> None:
+        self.subcommands: dict[str, Subcommand] = {}
+        for table in tables:
+            for name, entry in table.entries.items():
+                if name in self.subcommands or name == "help":
+                    raise ValueError(f"/hc {name} is declared by two tables")
+                self.subcommands[name] = entry
 
-@subcommand("help", USAGE["help"])
-def _help(session: Session, command: CommandInput, args: list[str]) -> Reply:
-    return help_reply()
+    def run(self, session: Session, command: CommandInput) -> Reply:
+        words = command.text.strip().split()
+        if not words or words[0].lower() == "help":
+            return self.help_reply()
+        name, args = words[0].lower(), words[1:]
+        entry = self.subcommands.get(name)
+        if entry is None:
+            raise UserInputError(f"I don't know the subcommand “{words[0]}”. Try `/hc help` for the list.", usage=HELP_USAGE)
+        return entry.handler(session, command, args)
 
-
-@subcommand("new", USAGE["new"])
-def _new(session: Session, command: CommandInput, args: list[str]) -> Reply:
-    text = command.text.strip()[len("new"):].strip()
-    if not text:
-        from bot.modals import new_ticket_modal
-
-        return Reply(text="Opening the new-ticket form…", open_view=new_ticket_modal(channel=command.channel))
-    ticket = intake.file_text(session, team_id=command.team_id, channel=command.channel, user=command.user, text=text)
-    return Reply(text=f"Filed {ticket.key}: {ticket.title}", blocks=blocks.ticket_card(ticket, with_actions=False))
-
-
-@subcommand("capture", "/hc capture auto|confirm|off")
-def _capture(session: Session, command: CommandInput, args: list[str]) -> Reply:
-    modes = {"auto": "I'll file every report in this channel as a ticket.",
-             "confirm": "I'll ask the author before filing a report from this channel.",
-             "off": "I won't file tickets from messages here; /hc new, the shortcut and :ticket: still work."}
-    if len(args) != 1 or args[0].lower() not in modes:
-        current = queries.channel_setting(session, team_id=command.team_id, channel=command.channel).capture
-        raise UserInputError(f"Capture in this channel is `{current}`. Say which mode you want.", usage=USAGE["capture"])
-    require_triager(command.team(session), user=command.user, action="change how this channel is captured")
-    mode = args[0].lower()
-    setting = queries.channel_setting(session, team_id=command.team_id, channel=command.channel)
-    setting.capture, setting.updated_by, setting.updated_at = mode, command.user, utcnow()
-    session.add(setting)
-    return Reply(text=f"Capture is now `{mode}` in <#{command.channel}>. {modes[mode]}")
-
-
-def _import_subcommand_modules() -> None:
-    """Every `bot/commands_*.py` registers its subcommands with @subcommand when imported."""
-    import importlib
-    from pathlib import Path
-
-    for path in sorted(Path(__file__).parent.glob("commands_*.py")):
-        importlib.import_module(f"bot.{path.stem}")
-
-
-_import_subcommand_modules()
+    def help_reply(self) -> Reply:
+        usage = {HELP_USAGE: False, **{entry.usage: entry.triage_only for entry in self.subcommands.values()}}
+        ordered = sorted(usage, key=lambda line: line.split()[1] if len(line.split()) > 1 else line)
+        lines = ["*Hypercare* turns reports in this channel into tickets. Commands:"]
+        lines += [f"• `{line}`" for line in ordered if not usage[line]]
+        lines.append("*For the triage team* (a reporter may also close their own ticket):")
+        lines += [f"• `{line}`" for line in ordered if usage[line]]
+        lines.append("Tickets: `HC-12`, `hc-12` or `12`. People: `@name` or `me`.")
+        text = "\n".join(lines)
+        return Reply(text=text, blocks=[{"type": "section", "text": {"type": "mrkdwn", "text": text}}])

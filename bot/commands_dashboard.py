@@ -3,15 +3,17 @@ from __future__ import annotations
 
 from sqlmodel import Session
 
-from bot.commands import USAGE, CommandInput, Reply, subcommand
+from bot.commands import CommandInput, Reply, SubcommandTable
 from bot.dashboard import links
 from bot.errors import UserInputError
 from bot.permissions import require_triager
 
-USAGE["dashboard"] = "/hc dashboard [share|revoke]"
+subcommands = SubcommandTable()  # collected explicitly by handlers/commands.py
+
+USAGE = {"dashboard": "/hc dashboard [share|revoke]"}
 
 
-@subcommand("dashboard", USAGE["dashboard"])
+@subcommands.add("dashboard", USAGE["dashboard"])
 def _dashboard(session: Session, command: CommandInput, args: list[str]) -> Reply:
     action = args[0].lower() if args else ""
     if len(args) > 1 or action not in ("", "share", "revoke"):

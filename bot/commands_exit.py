@@ -4,14 +4,16 @@ from __future__ import annotations
 from sqlmodel import Session
 
 from bot import blocks, exit_criteria
-from bot.commands import USAGE, CommandInput, Reply, subcommand
+from bot.commands import CommandInput, Reply, SubcommandTable
 from bot.permissions import require_triager
 from models.types import utcnow
 
-USAGE["exit"] = "/hc exit [set <criterion>; <criterion>; …]"
+subcommands = SubcommandTable()  # collected explicitly by handlers/commands.py
+
+USAGE = {"exit": "/hc exit [set <criterion>; <criterion>; …]"}
 
 
-@subcommand("exit", USAGE["exit"])
+@subcommands.add("exit", USAGE["exit"])
 def _exit(session: Session, command: CommandInput, args: list[str]) -> Reply:
     if args and args[0].lower() == "set":
         require_triager(command.team(session), user=command.user, action="set the exit criteria")

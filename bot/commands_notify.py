@@ -1,24 +1,26 @@
 """`/hc notify off|on`: whether the bot may send you direct messages (anyone may set their own).
 
 Thread replies are not affected: someone who turned DMs off still sees how their report ended in
-its thread. Auto-imported by bot.commands (every bot/commands_*.py registers its subcommands).
+its thread. Its SubcommandTable is collected by handlers/commands.py.
 """
 from __future__ import annotations
 
 from sqlmodel import Session
 
 from bot import notify
-from bot.commands import USAGE, CommandInput, Reply, subcommand
+from bot.commands import CommandInput, Reply, SubcommandTable
 from bot.errors import UserInputError
 
-USAGE["notify"] = "/hc notify off|on"
+subcommands = SubcommandTable()  # collected explicitly by handlers/commands.py
+
+USAGE = {"notify": "/hc notify off|on"}
 STATE = {
     True: "I send you a direct message when a ticket you reported is resolved, closed or merged into another.",
     False: "I don't send you direct messages. You still see what happens to your reports in their threads.",
 }
 
 
-@subcommand("notify", USAGE["notify"])
+@subcommands.add("notify", USAGE["notify"])
 def _notify(session: Session, command: CommandInput, args: list[str]) -> Reply:
     current = notify.dms_enabled(session, team_id=command.team_id, user=command.user)
     if not args:

@@ -6,18 +6,20 @@ from sqlmodel import Session
 
 from bot import blocks, stats
 from bot.command_args import channel_arg, rest, ticket_arg
-from bot.commands import USAGE, CommandInput, Reply, subcommand
+from bot.commands import CommandInput, Reply, SubcommandTable
 from bot.errors import UserInputError
 from models import triage_queries as tq
 from models.tables import TicketEvent
 from models.types import utcnow
 
-USAGE.update({
+subcommands = SubcommandTable()  # collected explicitly by handlers/commands.py
+
+USAGE: dict[str, str] = {
     "list": "/hc list [open|mine|unassigned|critical|needs-info|all] [#channel|here]",
     "show": "/hc show HC-12",
     "search": "/hc search <words>",
     "stats": stats.USAGE,
-})
+}
 LIST_LIMIT = 20  # an ephemeral message holds 50 blocks; 20 tickets stay readable
 SEARCH_LIMIT = 10
 VIEW_HEADINGS = {
@@ -27,7 +29,7 @@ VIEW_HEADINGS = {
 VIEW_ALIASES = {"needs_info": "needs-info", "needsinfo": "needs-info", "waiting": "needs-info"}
 
 
-@subcommand("list", USAGE["list"])
+@subcommands.add("list", USAGE["list"])
 def _list(session: Session, command: CommandInput, args: list[str]) -> Reply:
     if len(args) > 2:
         raise UserInputError("Give at most a list name and a channel.", usage=USAGE["list"])
@@ -47,7 +49,7 @@ def _list(session: Session, command: CommandInput, args: list[str]) -> Reply:
     return Reply(text=f"{VIEW_HEADINGS[view]}: {total}", blocks=body)
 
 
-@subcommand("show", USAGE["show"])
+@subcommands.add("show", USAGE["show"])
 def _show(session: Session, command: CommandInput, args: list[str]) -> Reply:
     if len(args) != 1:
         raise UserInputError("Say which ticket to show.", usage=USAGE["show"])
@@ -69,7 +71,7 @@ def _history_line(event: TicketEvent) -> str:
     return f"{event.at:%b %d %H:%M} · {who} · {blocks.safe(what, limit=200)}"
 
 
-@subcommand("search", USAGE["search"])
+@subcommands.add("search", USAGE["search"])
 def _search(session: Session, command: CommandInput, args: list[str]) -> Reply:
     words = rest(command, after=1)
     if not tq.search_words(words):
@@ -81,7 +83,7 @@ def _search(session: Session, command: CommandInput, args: list[str]) -> Reply:
     return Reply(text=f"{len(tickets)} tickets match", blocks=body)
 
 
-@subcommand("stats", USAGE["stats"])
+@subcommands.add("stats", USAGE["stats"])
 def _stats(session: Session, command: CommandInput, args: list[str]) -> Reply:
     if len(args) > 1:
         raise UserInputError("Give one period at most.", usage=USAGE["stats"])

@@ -3,15 +3,17 @@ from __future__ import annotations
 
 from sqlmodel import Session
 
-from bot.commands import USAGE, CommandInput, Reply, subcommand
+from bot.commands import CommandInput, Reply, SubcommandTable
 from bot.errors import UserInputError
 from bot.export import parse_since
 from bot.report import upload
 
-USAGE["report"] = "/hc report [html|md] [since 2026-11-01]"
+subcommands = SubcommandTable()  # collected explicitly by handlers/commands.py
+
+USAGE = {"report": "/hc report [html|md] [since 2026-11-01]"}
 
 
-@subcommand("report", USAGE["report"])
+@subcommands.add("report", USAGE["report"])
 def _report(session: Session, command: CommandInput, args: list[str]) -> Reply:
     fmt, since = "html", None
     words = [w.lower() for w in args]

@@ -9,12 +9,14 @@ from sqlmodel import Session
 
 from bot import blocks, ticket_actions
 from bot.command_args import NOBODY, rest, ticket_arg, user_arg
-from bot.commands import USAGE, CommandInput, Reply, subcommand
+from bot.commands import CommandInput, Reply, SubcommandTable
 from bot.errors import UserInputError
 from bot.permissions import add_member, remove_member, require_triager, require_triager_or_reporter
 from models.tables import Ticket
 
-USAGE.update({
+subcommands = SubcommandTable()  # collected explicitly by handlers/commands.py
+
+USAGE: dict[str, str] = {
     "assign": "/hc assign HC-12 @user|me|nobody",
     "severity": "/hc severity HC-12 critical|high|medium|low",
     "status": "/hc status HC-12 new|needs_info|triaged|in_progress|wont_fix|closed [note]",
@@ -23,7 +25,7 @@ USAGE.update({
     "close": "/hc close HC-12 [note]",
     "dup": "/hc dup HC-13 HC-12   (HC-13 is a duplicate of HC-12)",
     "triagers": "/hc triagers list|add @user|remove @user",
-})
+}
 
 
 def _done(ticket: Ticket, text: str) -> Reply:
@@ -41,7 +43,7 @@ def _expect(args: list[str], *, least: int, most: int | None, name: str, what: s
         raise UserInputError(what, usage=USAGE[name])
 
 
-@subcommand("assign", USAGE["assign"])
+@subcommands.add("assign", USAGE["assign"], triage_only=True)
 def _assign(session: Session, command: CommandInput, args: list[str]) -> Reply:
     require_triager(command.team(session), user=command.user, action="assign tickets")
     _expect(args, least=2, most=2, name="assign", what="Say which ticket, and who should take it.")
@@ -52,7 +54,7 @@ def _assign(session: Session, command: CommandInput, args: list[str]) -> Reply:
     return _done(ticket, f"{ticket.key} is now {'assigned to <@' + assignee + '>' if assignee else 'unassigned'}.")
 
 
-@subcommand("severity", USAGE["severity"])
+@subcommands.add("severity", USAGE["severity"], triage_only=True)
 def _severity(session: Session, command: CommandInput, args: list[str]) -> Reply:
     require_triager(command.team(session), user=command.user, action="change severity")
     _expect(args, least=2, most=2, name="severity", what="Say which ticket and which severity.")
@@ -63,7 +65,7 @@ def _severity(session: Session, command: CommandInput, args: list[str]) -> Reply
     return _done(ticket, f"{ticket.key} severity is now *{severity}*.")
 
 
-@subcommand("status", USAGE["status"])
+@subcommands.add("status", USAGE["status"], triage_only=True)
 def _status(session: Session, command: CommandInput, args: list[str]) -> Reply:
     require_triager(command.team(session), user=command.user, action="change a ticket's status")
     _expect(args, least=2, most=None, name="status", what="Say which ticket and which status.")
@@ -74,7 +76,7 @@ def _status(session: Session, command: CommandInput, args: list[str]) -> Reply:
     return _done(ticket, f"{ticket.key} is now *{ticket.status}*.")
 
 
-@subcommand("resolve", USAGE["resolve"])
+@subcommands.add("resolve", USAGE["resolve"], triage_only=True)
 def _resolve(session: Session, command: CommandInput, args: list[str]) -> Reply:
     require_triager(command.team(session), user=command.user, action="resolve tickets")
     _expect(args, least=1, most=None, name="resolve", what="Say which ticket, and what fixed it.")
@@ -83,7 +85,7 @@ def _resolve(session: Session, command: CommandInput, args: list[str]) -> Reply:
     return _done(ticket, f"{ticket.key} is resolved.")
 
 
-@subcommand("reopen", USAGE["reopen"])
+@subcommands.add("reopen", USAGE["reopen"], triage_only=True)
 def _reopen(session: Session, command: CommandInput, args: list[str]) -> Reply:
     require_triager(command.team(session), user=command.user, action="reopen tickets")
     _expect(args, least=1, most=None, name="reopen", what="Say which ticket to reopen.")
@@ -92,7 +94,7 @@ def _reopen(session: Session, command: CommandInput, args: list[str]) -> Reply:
     return _done(ticket, f"{ticket.key} is open again (*{ticket.status}*).")
 
 
-@subcommand("close", USAGE["close"])
+@subcommands.add("close", USAGE["close"], triage_only=True)
 def _close(session: Session, command: CommandInput, args: list[str]) -> Reply:
     _expect(args, least=1, most=None, name="close", what="Say which ticket to close.")
     ticket = ticket_arg(session, command, args[0], usage=USAGE["close"])
@@ -101,7 +103,7 @@ def _close(session: Session, command: CommandInput, args: list[str]) -> Reply:
     return _done(ticket, f"{ticket.key} is closed.")
 
 
-@subcommand("dup", USAGE["dup"])
+@subcommands.add("dup", USAGE["dup"], triage_only=True)
 def _dup(session: Session, command: CommandInput, args: list[str]) -> Reply:
     require_triager(command.team(session), user=command.user, action="mark duplicates")
     _expect(args, least=2, most=2, name="dup", what="Name the duplicate first, then the original.")
@@ -112,7 +114,7 @@ def _dup(session: Session, command: CommandInput, args: list[str]) -> Reply:
     return _done(duplicate, f"{duplicate.key} is closed as a duplicate of {original.key}{via}; its people joined {original.key}.")
 
 
-@subcommand("triagers", USAGE["triagers"])
+@subcommands.add("triagers", USAGE["triagers"], triage_only=True)
 def _triagers(session: Session, command: CommandInput, args: list[str]) -> Reply:
     action = args[0].lower() if args else "list"
     team = command.team(session)

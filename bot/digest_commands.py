@@ -8,7 +8,7 @@ from sqlmodel import Session
 
 from bot import digest_schedule as ds
 from bot.command_args import channel_arg
-from bot.commands import USAGE, CommandInput, Reply, subcommand
+from bot.commands import CommandInput, Reply, SubcommandTable
 from bot.digest import when
 from bot.errors import NotFound, UserInputError
 from bot.permissions import require_triager
@@ -16,9 +16,11 @@ from models import digest_queries as dq
 from models.digest_tables import DIGEST_DAYS
 from models.types import utcnow
 
-USAGE.update({
+subcommands = SubcommandTable()  # collected explicitly by handlers/commands.py
+
+USAGE: dict[str, str] = {
     "digest": "/hc digest schedule 09:00 [Europe/Berlin] [weekdays|daily] [#channel] | list | off [#channel] | preview [#channel] | now [#channel]",
-})
+}
 SCHEDULE_USAGE = "/hc digest schedule 09:00 [Europe/Berlin] [weekdays|daily] [#channel]"
 TIME = re.compile(r"^(\d{1,2}):(\d{2})$")
 
@@ -27,7 +29,7 @@ def _text(text: str) -> Reply:
     return Reply(text=text, blocks=[{"type": "section", "text": {"type": "mrkdwn", "text": text}}])
 
 
-@subcommand("digest", USAGE["digest"])
+@subcommands.add("digest", USAGE["digest"])
 def _digest(session: Session, command: CommandInput, args: list[str]) -> Reply:
     if not args:
         raise UserInputError("Say what to do with the digest: schedule, list, off, preview or now.", usage=USAGE["digest"])

@@ -20,9 +20,8 @@ import socket
 import threading
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
-from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from apscheduler.triggers.cron import CronTrigger
@@ -41,10 +40,6 @@ from models import digest_queries as dq
 from models.db import session_scope
 from models.digest_tables import DigestRun, DigestSchedule
 from models.tables import OutboxMessage, Ticket
-from models.types import utcnow
-
-if TYPE_CHECKING:
-    from bot.app import Hypercare
 
 logger = logging.getLogger("hypercare.digest")
 TICK_SECONDS = 30.0
@@ -285,45 +280,16 @@ class DigestJobs:
                     self._cron[name] = signature
 
 
-def register(hypercare: Hypercare) -> DigestJobs:
-    jobs = DigestJobs(engine=hypercare.engine, client=hypercare.client, settings=hypercare.settings,
-                      scheduler=hypercare.scheduler, on_posted=hypercare.outbox.wake)
-    hypercare.scheduler.every(name="digests", seconds=TICK_SECONDS, run=jobs.tick)
+def register(*, engine: Engine, client: WebClient, settings: Settings, scheduler: Scheduler, on_posted: Callable[[], None]) -> DigestJobs:
+    """The digest tick, its start-up catch-up, and a cron job per schedule (bot.app.register_jobs)."""
+    jobs = DigestJobs(engine=engine, client=client, settings=settings, scheduler=scheduler, on_posted=on_posted)
+    scheduler.every(name="digests", seconds=TICK_SECONDS, run=jobs.tick)
     # Once at start-up, without waiting for the first interval: catch up a digest missed while down.
-    hypercare.scheduler.cron(name="digests:start-up", trigger=DateTrigger(), run=jobs.tick)
+    scheduler.cron(name="digests:start-up", trigger=DateTrigger(), run=jobs.tick)
     return jobs
 
 
-# -- the command line -------------------------------------------------------------------------
-def send_from_cli(*, settings: Settings, channel: str, team_id: str | None = None) -> str:
-    """`hypercare digest send --channel C`: post the digest now and wait until Slack has it."""
-    from bot.app import create_hypercare
-    from models.db import upgrade
-
-    settings.require("SLACK_BOT_TOKEN")
-    upgrade(settings.database_url)
-    hypercare = create_hypercare(settings=replace(settings, scheduler_enabled=False, workers=max(1, settings.workers)), migrate=False)
-    try:
-        now = utcnow()
-        with session_scope(hypercare.engine) as session:
-            run = post_now(session, team_id=team_id or _only_team(session, channel=channel), channel=channel,
-                           settings=settings, now=now, owner=f"cli:{os.getpid()}")
-            run_id, outbox_id = run.id, run.outbox_id
-        hypercare.outbox.start()
-        digest_chart.share_pending(hypercare.engine, hypercare.client, now=now, owner=f"cli:{os.getpid()}")
-        hypercare.outbox.wait_idle(timeout=120)
-        with session_scope(hypercare.engine) as session:
-            row = session.get(OutboxMessage, outbox_id)
-            if row is None or row.status != "done":
-                raise HypercareError(f"Slack has not taken the digest: {row.error if row else 'no outbox row'} (it stays queued for the bot)")
-        record_posted(hypercare.engine)
-        return f"Posted the digest in {channel} (digest run {run_id})."
-    finally:
-        hypercare.stop()
-        hypercare.engine.dispose()
-
-
-def _only_team(session: Session, *, channel: str) -> str:
+def only_team(session: Session, *, channel: str) -> str:
     scheduled = session.execute(select(DigestSchedule.team_id).where(DigestSchedule.channel == channel)).scalars().first()
     if scheduled:
         return scheduled

@@ -4,15 +4,17 @@ from __future__ import annotations
 from sqlmodel import Session
 
 from bot import followups
-from bot.commands import CommandInput, Reply, subcommand
+from bot.commands import CommandInput, Reply, SubcommandTable
 from bot.errors import UserInputError
 from bot.permissions import require_triager
 from bot.tickets import get_ticket
 
+subcommands = SubcommandTable()  # collected explicitly by handlers/commands.py
+
 ASK_USAGE = "/hc ask HC-12 <question>"
 
 
-@subcommand("ask", ASK_USAGE)
+@subcommands.add("ask", ASK_USAGE)
 def ask(session: Session, command: CommandInput, args: list[str]) -> Reply:
     require_triager(command.team(session), user=command.user, action="ask reporters questions")
     if not args:

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlmodel import Session
 
-from bot import answers, blocks, cards, outbox
+from bot import answers, blocks, cards, outbox, ticket_delivery
 from bot.errors import UserInputError
 from bot.tickets import change, record
 from bot.triage import mask_pii, slack_to_text
@@ -119,7 +119,7 @@ def post(session: Session, ticket: Ticket, *, text: str, button: bool = False, d
     assert ticket.channel
     outbox.enqueue(
         session, method="chat.postMessage", team_id=ticket.team_id, ticket_id=ticket.id, dedupe_key=dedupe_key,
-        params={"channel": ticket.channel, "thread_ts": ticket.thread_ts or outbox.TICKET_THREAD, "text": text, "blocks": body, "unfurl_links": False},
+        params={"channel": ticket.channel, "thread_ts": ticket.thread_ts or ticket_delivery.TICKET_THREAD, "text": text, "blocks": body, "unfurl_links": False},
     )
 
 

@@ -18,13 +18,11 @@ from sqlmodel import Session
 
 from bot import log
 from bot.inbox_writer import InboxWriter
+from bot.transaction import is_replay, replay_request, request_error
 from models import queue
 from models.db import session_scope
 from models.tables import SlackEvent
 
-REPLAY = "hc_replay"
-DB = "db"
-ERROR = "hc_error"  # set by the app's error handler so a failed replay records why
 MAX_ATTEMPTS = 8
 
 
@@ -38,7 +36,7 @@ def store_then_ack(*, writer: InboxWriter) -> Callable[..., BoltResponse]:
     (In HTTP mode bot.server stores events before Bolt sees them; this serves Socket Mode.)"""
 
     def middleware(req: BoltRequest, body: dict[str, Any], next: Callable[[], BoltResponse]) -> BoltResponse:
-        if body.get("type") != "event_callback" or req.context.get(REPLAY):
+        if body.get("type") != "event_callback" or is_replay(req.context):
             return next()
         if not body.get("event_id"):
             return BoltResponse(status=400, body="event_id missing")
@@ -75,9 +73,9 @@ class InboxReplay:
         session = Session(self._engine, expire_on_commit=False)
         error: str | None = None
         try:
-            request = BoltRequest(body=row.body, mode="socket_mode", context={REPLAY: True, DB: session})
+            request = replay_request(body=row.body, session=session)
             response = self._app.dispatch(request)
-            error = request.context.get(ERROR)
+            error = request_error(request.context)
             # 404: no listener wanted this event, which is a fine outcome, not a failure.
             if response.status >= 500 or error:
                 session.rollback()

@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlmodel import Session
 
-from bot import blocks, cards, followups, linking, outbox
+from bot import blocks, cards, followups, linking, outbox, ticket_delivery
 from bot.tickets import NewTicket, change, create_ticket, record
 from bot.triage import Triage, details_needed, make_title, mask_pii, slack_to_text, triage
 from models import queries
@@ -63,7 +63,7 @@ def file_text(session: Session, *, team_id: str, channel: str, user: str, text: 
 def post_channel_card(session: Session, *, ticket: Ticket, filed_by: str) -> None:
     assert ticket.channel
     outbox.enqueue(
-        session, method="chat.postMessage", team_id=ticket.team_id, ticket_id=ticket.id, on_result="ticket_card",
+        session, method="chat.postMessage", team_id=ticket.team_id, ticket_id=ticket.id, on_result=ticket_delivery.ON_RESULT_CARD,
         params={"channel": ticket.channel, "text": f"{blocks.card_text(ticket)} — filed by <@{filed_by}>", "blocks": blocks.ticket_card(ticket), "unfurl_links": False},
     )
 
@@ -169,7 +169,7 @@ def acknowledge(session: Session, *, ticket: Ticket) -> None:
     """Reply in the report's thread (never the channel) with the card, and mark the report."""
     assert ticket.channel and ticket.message_ts
     outbox.enqueue(
-        session, method="chat.postMessage", team_id=ticket.team_id, ticket_id=ticket.id, on_result="ticket_card",
+        session, method="chat.postMessage", team_id=ticket.team_id, ticket_id=ticket.id, on_result=ticket_delivery.ON_RESULT_CARD,
         params={
             "channel": ticket.channel, "thread_ts": ticket.thread_ts or ticket.message_ts, "text": blocks.card_text(ticket),
             "blocks": blocks.ticket_card(ticket), "unfurl_links": False,

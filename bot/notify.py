@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlmodel import Session
 
-from bot import blocks, cards, outbox
+from bot import blocks, cards, outbox, ticket_delivery
 from models.loop_tables import NotifyPreference, ResolutionNotice
 from models.tables import ReportMessage, Ticket, TicketEvent
 from models.types import utcnow
@@ -66,7 +66,7 @@ def resolved(session: Session, ticket: Ticket, *, actor: str, note: str) -> list
     joined it, and DM every reporter with the 👍/👎 question. Returns the DMs' rating rows."""
     assert ticket.id is not None
     round_ = round_of(session, ticket, status="resolved")
-    _react(session, ticket, channel=ticket.channel, ts=ticket.message_ts or outbox.TICKET_CARD)
+    _react(session, ticket, channel=ticket.channel, ts=ticket.message_ts or ticket_delivery.TICKET_CARD)
     told = _tell_joined_reports(session, ticket, actor=actor, note=note, round_=round_)
     notices = []
     for user in recipients(ticket, exclude=actor):
@@ -106,7 +106,7 @@ def _tell_joined_reports(session: Session, ticket: Ticket, *, actor: str, note: 
         if not duplicate.channel:
             continue
         cards.post_in_thread(session, duplicate, text=text, blocks_=body, dedupe_key=f"loop:resolved:{ticket.id}:{round_}:dup:{duplicate.id}")
-        _react(session, duplicate, channel=duplicate.channel, ts=duplicate.message_ts or outbox.TICKET_CARD)
+        _react(session, duplicate, channel=duplicate.channel, ts=duplicate.message_ts or ticket_delivery.TICKET_CARD)
         for user in recipients(duplicate):
             joined.setdefault(user, duplicate.key)
     return joined
@@ -120,7 +120,7 @@ def resolution_dm(ticket: Ticket, *, notice: ResolutionNotice, note: str, actor:
     summary = (
         f":white_check_mark: *{ticket.key} is fixed*{via} — {title}\n"
         f"*Resolution:* {blocks.safe(note, limit=NOTE_LIMIT)}\n"
-        f"Resolved by <@{actor}> · <{outbox.TICKET_LINK}|View the thread>{where}"
+        f"Resolved by <@{actor}> · <{ticket_delivery.TICKET_LINK}|View the thread>{where}"
     )
     value = str(notice.id)
     body = [
@@ -142,7 +142,7 @@ def wont_fix(session: Session, ticket: Ticket, *, actor: str, note: str) -> None
     summary = (
         f":no_entry_sign: *{ticket.key} won't be fixed* — {blocks.safe(ticket.title, limit=200)}\n"
         f"*Why:* {blocks.safe(note, limit=NOTE_LIMIT)}\n"
-        f"Closed by <@{actor}> · <{outbox.TICKET_LINK}|View the thread>"
+        f"Closed by <@{actor}> · <{ticket_delivery.TICKET_LINK}|View the thread>"
     )
     text = blocks.safe(f"{ticket.key} won't be fixed: {note}", limit=300)
     _dm_all(session, ticket, exclude=actor, text=text, summary=summary, key=f"loop:wont_fix:{ticket.id}:{round_}")
@@ -154,7 +154,7 @@ def duplicate_closed(session: Session, ticket: Ticket, *, original: Ticket, acto
     summary = (
         f":link: *Your report {ticket.key} joined {original.key}* — {blocks.safe(original.title, limit=200)}\n"
         f"<@{actor}> found it is the same problem. I'll let you know when {original.key} is fixed. "
-        f"<{outbox.TICKET_LINK}|View {original.key}'s thread>"
+        f"<{ticket_delivery.TICKET_LINK}|View {original.key}'s thread>"
     )
     text = blocks.safe(f"Your report {ticket.key} joined {original.key}: {original.title}", limit=300)
     # The link and any delivery failure belong to the original: that is where the conversation goes on.
@@ -174,7 +174,7 @@ def reopened(session: Session, ticket: Ticket, *, previous: str) -> None:
     if previous in ("resolved", "closed") and ticket.channel:
         outbox.enqueue(
             session, method="reactions.remove", team_id=ticket.team_id, ticket_id=ticket.id,
-            params={"channel": ticket.channel, "timestamp": ticket.message_ts or outbox.TICKET_CARD, "name": RESOLVED_REACTION},
+            params={"channel": ticket.channel, "timestamp": ticket.message_ts or ticket_delivery.TICKET_CARD, "name": RESOLVED_REACTION},
         )
 
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 import json
 import random
 from datetime import timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from slack_sdk.errors import SlackApiError, SlackRequestError
 from slack_sdk.web import WebClient
@@ -28,11 +28,10 @@ from sqlalchemy import update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from bot import blocks, log
+from bot import log
 from models import queue
 from models.db import session_scope
-from models.tables import OutboxMessage, Ticket, TicketEvent
-from models.types import utcnow
+from models.tables import OutboxMessage
 
 METADATA_EVENT = "hypercare_outbox"
 PACED_METHODS = frozenset({"chat.postMessage", "chat.postEphemeral"})
@@ -43,19 +42,22 @@ PERMANENT_ERRORS = frozenset({
 })
 HARMLESS_ERRORS = frozenset({"already_reacted", "no_reaction"})
 MAX_ATTEMPTS = 25
-# Filled in from the ticket at delivery time, because the card or thread may not exist yet when
-# the row is written (the card's own post may still be in the outbox).
-TICKET_THREAD = "$ticket.thread_ts"
-TICKET_CARD = "$ticket.card_ts"
-# A card update's blocks are rendered at delivery, from the ticket as it is then, so queued updates
-# all converge on the current state.
-RENDER_CARD = "$render.ticket_card"
 # A DM's channel until delivery opens it: "$dm:U123". Also the row's lane, so DMs to one person are
 # paced and ordered like posts in one channel.
 DM_PREFIX = "$dm:"
-# A link to the ticket's thread, anywhere in a post's text or blocks: the report's permalink, or
-# (for a ticket whose card started the thread) the card's, asked of chat.getPermalink at delivery.
-TICKET_LINK = "$ticket.link"
+
+
+class RowRenderer(Protocol):
+    """Fills in, at delivery, what a domain could not know when it wrote the row (registered by the
+    app factory: bot.ticket_delivery.TicketRows), and hears what became of the row."""
+
+    link_placeholder: str  # replaced, anywhere in the params, by the permalink of `link`'s message
+
+    def wants(self, row: OutboxMessage, params: dict[str, Any]) -> bool: ...
+    def fill(self, session: Session, row: OutboxMessage, params: dict[str, Any]) -> dict[str, Any] | None: ...
+    def link(self, session: Session, row: OutboxMessage) -> tuple[str | None, str, str] | None: ...
+    def delivered(self, session: Session, row: OutboxMessage, result: dict[str, Any]) -> None: ...
+    def failed(self, session: Session, row: OutboxMessage, note: str) -> None: ...
 
 
 def enqueue(
@@ -104,9 +106,10 @@ def pace_for(row: OutboxMessage, *, interval: float) -> float:
 class OutboxDelivery:
     """Delivers one leased outbox row; used as the OutboxWorker's handler."""
 
-    def __init__(self, *, engine: Engine, client: WebClient) -> None:
+    def __init__(self, *, engine: Engine, client: WebClient, renderer: RowRenderer) -> None:
         self._engine = engine
         self._client = client
+        self._renderer = renderer
 
     def __call__(self, row: OutboxMessage, owner: str) -> None:
         try:
@@ -134,26 +137,18 @@ class OutboxDelivery:
                 stored = session.get(OutboxMessage, row.id)
                 if stored is not None:
                     stored.result = _summary(result)
-                self._apply_result(session, row, result)
+                self._renderer.delivered(session, row, result)
         log.outbox_delivered(row.id or 0, row.method)
 
     # -- helpers ---------------------------------------------------------------------------
     def _resolve(self, row: OutboxMessage) -> dict[str, Any] | None:
-        params = dict(row.params)
-        placeholders = {k: v for k, v in params.items() if v in (TICKET_THREAD, TICKET_CARD)}
-        if placeholders or row.method == "chat.update":
+        params: dict[str, Any] | None = dict(row.params)
+        if self._renderer.wants(row, params):
             with session_scope(self._engine) as session:
-                ticket = session.get(Ticket, row.ticket_id) if row.ticket_id else None
-                for key, value in placeholders.items():
-                    filled = None
-                    if ticket is not None:
-                        filled = ticket.thread_ts if value == TICKET_THREAD else ticket.card_ts
-                    if filled is None:
-                        return None
-                    params[key] = filled
-                if ticket is not None and params.get("blocks") == RENDER_CARD:
-                    params.update(blocks=blocks.ticket_card(ticket), text=blocks.card_text(ticket))
-        if TICKET_LINK in json.dumps(params):
+                params = self._renderer.fill(session, row, params)
+            if params is None:
+                return None
+        if self._renderer.link_placeholder in json.dumps(params):
             params = self._fill_link(row, params)
             if params is None:
                 return None
@@ -163,14 +158,14 @@ class OutboxDelivery:
 
     def _fill_link(self, row: OutboxMessage, params: dict[str, Any]) -> dict[str, Any] | None:
         with session_scope(self._engine) as session:
-            ticket = session.get(Ticket, row.ticket_id) if row.ticket_id else None
-            if ticket is None or not ticket.channel or not ticket.thread_ts:
-                return None
-            link, channel, thread_ts = (ticket.permalink if ticket.message_ts else None), ticket.channel, ticket.thread_ts
-        if not link:
+            target = self._renderer.link(session, row)
+        if target is None:
+            return None
+        link, channel, thread_ts = target
+        if not link:  # asked after the transaction: no Web API call inside one
             link = str(self._client.chat_getPermalink(channel=channel, message_ts=thread_ts).get("permalink") or "")
         # JSON-escaped, so a link can never break the structure of the blocks it goes into.
-        return dict(json.loads(json.dumps(params).replace(TICKET_LINK, json.dumps(link)[1:-1])))
+        return dict(json.loads(json.dumps(params).replace(self._renderer.link_placeholder, json.dumps(link)[1:-1])))
 
     def _open_dm(self, row: OutboxMessage, owner: str, params: dict[str, Any]) -> str | None:
         """Point `params` at the user's DM channel; returns why not to send instead, if so."""
@@ -258,36 +253,17 @@ class OutboxDelivery:
         with session_scope(self._engine) as session:
             status = queue.retry_later(session, row, owner=owner, delay=timedelta(seconds=delay), error=error, max_attempts=MAX_ATTEMPTS)
             if status == "failed":
-                self._note_on_ticket(session, row, f"gave up after {row.attempts} attempts: {error}")
+                self._renderer.failed(session, row, f"gave up after {row.attempts} attempts: {error}")
 
     def _fail(self, row: OutboxMessage, owner: str, error: str) -> None:
         log.outbox_failed(row.id or 0, row.method, error)
         with session_scope(self._engine) as session:
             queue.fail(session, row, owner=owner, error=error)
-            self._note_on_ticket(session, row, f"could not deliver {row.method}: {error}")
-
-    @staticmethod
-    def _note_on_ticket(session: Session, row: OutboxMessage, note: str) -> None:
-        if row.ticket_id:
-            session.add(TicketEvent(ticket_id=row.ticket_id, kind="delivery_failed", note=note))
+            self._renderer.failed(session, row, f"could not deliver {row.method}: {error}")
 
     @staticmethod
     def _backoff(row: OutboxMessage) -> float:
         return min(300.0, 2 ** min(row.attempts, 8)) * (0.75 + random.random() / 2)
-
-    @staticmethod
-    def _apply_result(session: Session, row: OutboxMessage, result: dict[str, Any]) -> None:
-        if row.on_result != "ticket_card" or row.ticket_id is None:
-            return
-        ticket = session.get(Ticket, row.ticket_id)
-        if ticket is None or not result.get("ts"):
-            return
-        ticket.card_channel = result.get("channel") or row.params.get("channel")
-        ticket.card_ts = result["ts"]
-        if ticket.thread_ts is None:  # a ticket with no report message: its card starts the thread
-            ticket.thread_ts = result["ts"]
-        ticket.updated_at = utcnow()
-        session.add(ticket)
 
 
 def _summary(result: dict[str, Any]) -> dict[str, Any]:

@@ -11,7 +11,6 @@ import logging
 import multiprocessing
 import os
 import threading
-from dataclasses import replace
 from multiprocessing.process import BaseProcess
 
 from bot.settings import Settings
@@ -21,12 +20,12 @@ logger = logging.getLogger("hypercare.processes")
 
 def receiver_settings(settings: Settings) -> Settings:
     """The acknowledging process: no queue workers and no scheduler of its own."""
-    return replace(settings, workers=0, scheduler_enabled=False)
+    return settings.replace(workers=0, scheduler_enabled=False)
 
 
 def start_worker_processes(settings: Settings, *, log_level: int) -> list[BaseProcess]:
     context = multiprocessing.get_context("spawn")  # a fresh interpreter: no inherited threads or sockets
-    worker_settings = replace(settings, poll_interval=min(settings.poll_interval, 0.1))
+    worker_settings = settings.replace(poll_interval=min(settings.poll_interval, 0.1))
     processes = []
     for index in range(settings.worker_processes):
         process = context.Process(
@@ -45,7 +44,7 @@ def work(*, settings: Settings, parent: int, log_level: int, with_scheduler: boo
     logging.basicConfig(level=log_level, format="%(asctime)s %(levelname)s %(processName)s %(name)s: %(message)s")
     # Acknowledgements first: under a burst the receiver gets the CPU, the work follows.
     os.nice(10)
-    hypercare = create_hypercare(settings=replace(settings, scheduler_enabled=with_scheduler), migrate=False)
+    hypercare = create_hypercare(settings=settings.replace(scheduler_enabled=with_scheduler), migrate=False)
     hypercare.start(receives=False)
     stop = threading.Event()
     try:

@@ -16,7 +16,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
-from bot import blocks, outbox
+from bot import blocks, outbox, ticket_delivery
 from bot.errors import ConfigError
 from bot.permissions import load_team
 from bot.settings import Settings
@@ -159,7 +159,7 @@ def _announce(session: Session, due: Due, *, settings: Settings) -> None:
         "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": body}}],
     }
     if not settings.triage_channel:
-        params["thread_ts"] = ticket.thread_ts or outbox.TICKET_THREAD  # no triage channel: the ticket's thread
+        params["thread_ts"] = ticket.thread_ts or ticket_delivery.TICKET_THREAD  # no triage channel: the ticket's thread
     if not params["channel"]:
         return  # nowhere to post (a ticket from no channel, and no triage channel): the claim stays
     outbox.enqueue(

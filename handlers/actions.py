@@ -14,7 +14,8 @@ from bot.errors import UserInputError
 from bot.permissions import TriageTeam, load_team, require_triager, require_triager_or_reporter
 from bot.tickets import get_ticket
 from handlers.context import db, team_of
-from handlers.directory import directory_of, settings_of
+from bot.settings import Settings
+from handlers.directory import Directory
 from handlers.messages import fetch_message, report_from_message, with_permalink
 from models.tables import Ticket
 from models.types import utcnow
@@ -23,9 +24,7 @@ from models.types import utcnow
 Change = Callable[[Session, Ticket, str, dict[str, Any]], Any]
 
 
-def register(app: App) -> None:
-    directory = directory_of(app)
-    settings = settings_of(app)
+def register(app: App, *, settings: Settings, directory: Directory) -> None:
 
     def team(session: Session, body: dict[str, Any]) -> TriageTeam:
         return load_team(session, team_id=team_of(body), settings=settings, usergroup_members=directory.usergroup_members())

@@ -6,22 +6,29 @@ from typing import Any
 from slack_bolt import Ack, App
 from slack_sdk.web import WebClient
 
-from bot import blocks
-from bot.commands import CommandInput, run
-import bot.digest_commands  # noqa: F401  (registers `/hc digest`)
+from bot import (
+    blocks, commands_dashboard, commands_exit, commands_intake, commands_notify, commands_queries, commands_report, commands_triage,
+    digest_commands, followup_commands,
+)
+from bot.commands import CommandInput, Router
 from bot.errors import UserInputError
 from handlers.context import db
-from handlers.directory import directory_of, settings_of
+from bot.settings import Settings
+from handlers.directory import Directory
 from handlers.membership import Membership
 
 # Subcommands that post into the channel they were typed in need the bot to be a member there.
 POSTS_IN_CHANNEL = frozenset({"new", "capture"})
+# Every `/hc` subcommand, from the table of the domain it belongs to.
+ROUTER = Router(
+    commands_intake.subcommands, commands_queries.subcommands, commands_triage.subcommands,
+    followup_commands.subcommands, digest_commands.subcommands, commands_notify.subcommands,
+    commands_dashboard.subcommands, commands_exit.subcommands, commands_report.subcommands,
+)
 
 
-def register(app: App) -> None:
+def register(app: App, *, settings: Settings, directory: Directory) -> None:
     membership = Membership(app.client)
-    directory = directory_of(app)
-    settings = settings_of(app)
 
     def on_hc(ack: Ack, command: dict[str, Any], context: Any, client: WebClient) -> None:
         session = db(context)
@@ -34,7 +41,7 @@ def register(app: App) -> None:
         try:
             if request.text.strip().split(" ", 1)[0].lower() in POSTS_IN_CHANNEL:
                 membership.require(request.channel)
-            reply = run(session, request)
+            reply = ROUTER.run(session, request)
         except UserInputError as exc:
             session.rollback()  # nothing a refused command started may stick
             ack(**blocks.error_reply(exc))

@@ -1,18 +1,16 @@
-"""What the listeners take from Bolt's context: the request's database session."""
+"""What the listeners take from a request: its database session, its team."""
 from __future__ import annotations
 
 from typing import Any
 
 from sqlmodel import Session
 
-from bot.inbox import DB
+from bot.transaction import session_of
 
 
 def db(context: Any) -> Session:
-    session = context.get(DB)
-    if session is None:  # the with_session middleware always sets it; this is a wiring bug
-        raise RuntimeError("no database session in the Bolt context")
-    return session
+    """The request's session: one transaction per request (bot.transaction.TransactionalApp)."""
+    return session_of(context)
 
 
 def team_of(body: dict[str, Any]) -> str:

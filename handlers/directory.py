@@ -6,7 +6,6 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from typing import Any
 
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web import WebClient
@@ -17,20 +16,6 @@ logger = logging.getLogger("hypercare.directory")
 GROUP_TTL_SECONDS = 60.0  # a person added to the user group can triage within a minute
 USERS_TTL_SECONDS = 300.0
 USERS_MIN_REFRESH_SECONDS = 10.0  # a typo must not make every command re-read the whole user list
-
-
-def settings_of(app: Any) -> Settings:
-    """The settings the app was built with (bot.app sets app.hc_settings)."""
-    return getattr(app, "hc_settings", None) or Settings()
-
-
-def directory_of(app: Any) -> Directory:
-    """One directory (and so one cache) per app, shared by every handler module."""
-    found = getattr(app, "_hc_directory", None)
-    if found is None:
-        found = Directory(client=app.client, settings=settings_of(app))
-        app._hc_directory = found
-    return found
 
 
 class Directory:

@@ -9,15 +9,14 @@ from slack_sdk.web import WebClient
 from bot import home, intake
 from bot.permissions import load_team
 from handlers.context import db, team_of
-from handlers.directory import directory_of, settings_of
+from bot.settings import Settings
+from handlers.directory import Directory
 from handlers.messages import fetch_message, report_from_message, with_permalink
 from models.types import utcnow
 
 
-def register(app: App) -> None:
+def register(app: App, *, settings: Settings, directory: Directory) -> None:
     app.event("reaction_added")(on_reaction_added)
-    directory = directory_of(app)
-    settings = settings_of(app)
 
     def on_app_home_opened(event: dict[str, Any], body: dict[str, Any], context: Any) -> None:
         """The Home tab shows the person's reports, and the queue to the triage team."""

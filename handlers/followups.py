@@ -6,7 +6,6 @@ from typing import Any
 from slack_bolt import Ack, App, Respond
 from slack_sdk.web import WebClient
 
-import bot.followup_commands  # noqa: F401  (registers `/hc ask`)
 from bot import blocks, followups
 from bot.errors import UserInputError
 from bot.modals import submitted_values

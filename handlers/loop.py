@@ -11,12 +11,11 @@ from bot.errors import UserInputError
 from bot.modals import submitted_values
 from bot.permissions import load_team
 from handlers.context import db, team_of
-from handlers.directory import directory_of, settings_of
+from bot.settings import Settings
+from handlers.directory import Directory
 
 
-def register(app: App) -> None:
-    directory = directory_of(app)
-    settings = settings_of(app)
+def register(app: App, *, settings: Settings, directory: Directory) -> None:
 
     def on_up(ack: Ack, body: dict[str, Any], context: Any, respond: Respond) -> None:
         ack()

@@ -13,14 +13,13 @@ from bot.modals import NEW_TICKET, submitted_values, validate_new_ticket
 from bot.permissions import load_team, require_triager
 from bot.tickets import get_ticket
 from handlers.context import db, team_of
-from handlers.directory import directory_of, settings_of
+from bot.settings import Settings
+from handlers.directory import Directory
 from models.types import utcnow
 
 
-def register(app: App) -> None:
+def register(app: App, *, settings: Settings, directory: Directory) -> None:
     app.view(NEW_TICKET)(on_new_ticket)
-    directory = directory_of(app)
-    settings = settings_of(app)
 
     def on_resolve(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: Any) -> None:
         """Resolve with the note; problems are shown in the modal, next to the note, and change nothing."""

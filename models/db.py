@@ -189,6 +189,13 @@ def session_scope(engine: Engine) -> Iterator[Session]:
 
 def upgrade(url_or_engine: str | Engine) -> None:
     """Bring the schema to the newest migration (what `hypercare db upgrade` runs)."""
-    from models.migrate import run_upgrade
+    from models.migrate import run_upgrade  # Alembic loads only when a schema is upgraded
 
-    run_upgrade(url_or_engine)
+    if isinstance(url_or_engine, Engine):
+        run_upgrade(url_or_engine)
+        return
+    engine = make_engine(normalise_url(url_or_engine))
+    try:
+        run_upgrade(engine)
+    finally:
+        engine.dispose()

@@ -18,20 +18,9 @@ def alembic_config(url: str | None = None) -> Config:
     return config
 
 
-def run_upgrade(url_or_engine: str | Engine, revision: str = "heads") -> None:
-    from models.db import make_engine, normalise_url
-
-    if isinstance(url_or_engine, Engine):
-        engine = url_or_engine
-        owned = False
-    else:
-        engine = make_engine(normalise_url(url_or_engine))
-        owned = True
-    try:
-        with engine.begin() as connection:
-            config = alembic_config()
-            config.attributes["connection"] = connection
-            command.upgrade(config, revision)
-    finally:
-        if owned:
-            engine.dispose()
+def run_upgrade(engine: Engine, revision: str = "heads") -> None:
+    """Upgrade the schema on `engine` (models.db.upgrade makes one from a URL)."""
+    with engine.begin() as connection:
+        config = alembic_config()
+        config.attributes["connection"] = connection
+        command.upgrade(config, revision)

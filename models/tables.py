@@ -159,11 +159,3 @@ class OutboxMessage(QueueRow, table=True):
     dedupe_key: Optional[str] = Field(default=None, max_length=191, unique=True)
     result: Optional[dict[str, Any]] = Field(default=None, sa_type=JSON)
 
-
-def import_all_tables() -> None:
-    """Import every `models/*_tables.py` module (features keep their tables in their own module)."""
-    import importlib
-    from pathlib import Path
-
-    for path in sorted(Path(__file__).parent.glob("*_tables.py")):
-        importlib.import_module(f"models.{path.stem}")

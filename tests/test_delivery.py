@@ -19,6 +19,7 @@ from bot.tickets import NewTicket, create_ticket
 from models.db import make_engine
 from models.tables import OutboxMessage
 from tests.conftest import SIGNING_SECRET, RunningBot, start_bot
+from bot.ticket_delivery import TicketRows
 from tests.fake_slack import Call, FakeSlack
 from tests.slack_requests import SlackSender, new_ts
 from tests.test_crash_recovery import BotProcess, wait_until
@@ -114,7 +115,7 @@ def test_a_dm_whose_answer_timed_out_is_looked_up_not_sent_twice(quick_bot: Runn
     bot = quick_bot
     bot.hypercare.outbox.stop()  # this test's worker has a Web API client that gives up after 1 s
     client = make_client(settings=bot.hypercare.settings, timeout=1)
-    worker = LaneWorker(name="impatient", engine=bot.engine, model=OutboxMessage, handle=OutboxDelivery(engine=bot.engine, client=client), threads=1, poll_interval=0.05)
+    worker = LaneWorker(name="impatient", engine=bot.engine, model=OutboxMessage, handle=OutboxDelivery(engine=bot.engine, client=client, renderer=TicketRows()), threads=1, poll_interval=0.05)
     bot.fake.delay_next("chat.postMessage", seconds=2)  # Slack posts it, but answers after the client gave up
     with Session(bot.engine) as session:
         outbox.enqueue_dm(session, user="U1", text="HC-1 is fixed", team_id=bot.fake.team_id)

@@ -2,7 +2,6 @@
 console, for a laptop. It makes one personal link and prints it."""
 from __future__ import annotations
 
-import dataclasses
 import secrets
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -63,7 +62,7 @@ def run(*, settings: Settings, host: str, port: int, team_id: str | None, printe
     printer = printer or (lambda line: print(line, flush=True))
     if not (settings.dashboard_secret or settings.signing_secret):
         # No key configured (a console user): one for this process; its links end with it.
-        settings = dataclasses.replace(settings, dashboard_secret=secrets.token_urlsafe(32))
+        settings = settings.replace(dashboard_secret=secrets.token_urlsafe(32))
     upgrade(settings.database_url)
     engine = make_engine(settings.database_url)
     team = pick_team(engine, team_id)

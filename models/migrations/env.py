@@ -2,14 +2,10 @@
 from __future__ import annotations
 
 from alembic import context
-from sqlmodel import SQLModel
-
 from models.db import make_engine
-from models.tables import import_all_tables
+from models.metadata import metadata
 
-import_all_tables()  # registers every table module on SQLModel.metadata
-
-target_metadata = SQLModel.metadata
+target_metadata = metadata
 config = context.config
 
 

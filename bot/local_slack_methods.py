@@ -1,8 +1,8 @@
-"""The Web API methods the fake Slack models (tests/fake_slack.py serves them over HTTP).
+"""The Web API methods the local Slack models (bot.local_slack serves them over HTTP).
 
-`FakeSlack._answer` looks up `_api_<method with dots as underscores>` on itself, so adding a method
-here is all it takes to model it. State (messages, channels, users, …) lives on the FakeSlack; the
-caller holds its lock.
+`LocalSlack._answer` looks up `_api_<method with dots as underscores>` on itself, so adding a method
+here is all it takes to model it. State (messages, channels, users, …) lives on the LocalSlack; the
+caller holds its lock. The tests' FakeSlack and the console both build on it.
 """
 
 from __future__ import annotations
@@ -19,12 +19,12 @@ def _truthy(value: Any) -> bool:
     return value in (True, 1, "1", "true", "True")
 
 
-def _ts_key(ts: str) -> Decimal:
+def ts_key(ts: str) -> Decimal:
     return Decimal(ts)  # "1.5" and "1.000500" must compare as numbers, not strings
 
 
 class SlackMethods:
-    """Mixin of FakeSlack: the Slack-shaped answers, computed from the fake's state."""
+    """Mixin of LocalSlack: the Slack-shaped answers, computed from its state."""
 
     bot_user_id: str
     bot_id: str
@@ -67,7 +67,7 @@ class SlackMethods:
             out["thread_ts"] = ts
             out["reply_count"] = len(replies)
             out["reply_users"] = sorted({m.get("user", "") for m in replies})
-            out["latest_reply"] = max((m["ts"] for m in replies), key=_ts_key)
+            out["latest_reply"] = max((m["ts"] for m in replies), key=ts_key)
         return out
 
     def _page(self, channel: str, found: list[Json], params: Json, *, default_limit: int) -> Json:
@@ -79,11 +79,11 @@ class SlackMethods:
     @staticmethod
     def _window(messages: list[Json], params: Json) -> list[Json]:
         inclusive = _truthy(params.get("inclusive"))
-        oldest, latest = _ts_key(params.get("oldest") or "0"), params.get("latest")
-        latest_key = _ts_key(latest) if latest else Decimal("Infinity")
+        oldest, latest = ts_key(params.get("oldest") or "0"), params.get("latest")
+        latest_key = ts_key(latest) if latest else Decimal("Infinity")
 
         def inside(m: Json) -> bool:
-            key = _ts_key(m["ts"])
+            key = ts_key(m["ts"])
             return oldest <= key <= latest_key if inclusive else oldest < key < latest_key
 
         return [m for m in messages if inside(m)]
@@ -157,7 +157,7 @@ class SlackMethods:
 
     def _api_conversations_history(self, params: Json) -> Json:
         channel = str(params.get("channel", ""))
-        messages = sorted(self._messages[channel].values(), key=lambda m: _ts_key(m["ts"]), reverse=True)
+        messages = sorted(self._messages[channel].values(), key=lambda m: ts_key(m["ts"]), reverse=True)
         top_level = [m for m in messages if m.get("thread_ts", m["ts"]) == m["ts"]]  # Slack omits thread replies
         return self._page(channel, self._window(top_level, params), params, default_limit=100)
 
@@ -166,7 +166,7 @@ class SlackMethods:
         thread = [m for m in self._messages[channel].values() if ts in (m["ts"], m.get("thread_ts"))]
         if not thread:
             return {"ok": False, "error": "thread_not_found"}
-        thread.sort(key=lambda m: _ts_key(m["ts"]))
+        thread.sort(key=lambda m: ts_key(m["ts"]))
         parent, replies = [m for m in thread if m["ts"] == ts], [m for m in thread if m["ts"] != ts]
         # Slack always returns the parent first, whatever the oldest/latest window.
         return self._page(channel, parent + self._window(replies, params), params, default_limit=1000)
