@@ -84,12 +84,12 @@ def create_hypercare(
     )
     lease = timedelta(seconds=settings.lease_seconds)
     outbox_worker: LaneWorker[OutboxMessage] = LaneWorker(
-        name="outbox", engine=engine, model=OutboxMessage, handle=OutboxDelivery(engine=engine, client=client),
+        name="outbox", engine=engine, model=OutboxMessage, handle=OutboxDelivery(engine=engine, client=client, retry_base=settings.retry_base_seconds),
         threads=settings.workers, lease=lease, poll_interval=settings.poll_interval, pace=lambda row: pace_for(row, interval=settings.channel_post_interval),
     )
     inbox_worker: LaneWorker[SlackEvent] = LaneWorker(
         name="inbox", engine=engine, model=SlackEvent, threads=settings.workers, lease=lease, poll_interval=settings.poll_interval,
-        handle=InboxReplay(engine=engine, app=app, on_done=outbox_worker.wake),
+        handle=InboxReplay(engine=engine, app=app, on_done=outbox_worker.wake, retry_base=settings.retry_base_seconds),
     )
     app.after_commit = outbox_worker.wake  # a request may have written outbox rows: deliver now
     app.hc_settings = settings  # listeners read configuration here (handlers.directory.settings_of)
@@ -121,6 +121,9 @@ def register_jobs(hypercare: Hypercare) -> None:
     from bot import digest_schedule
 
     digest_schedule.register(hypercare)  # the digest tick, its start-up catch-up, and a cron job per schedule
+    from bot import retention
+
+    retention.register(hypercare)  # done inbox and outbox rows older than HYPERCARE_RETENTION_DAYS
 
 
 class TransactionalApp(App):

@@ -90,6 +90,16 @@ class Settings:
     # The receiver's local spool file (bot.inbox_spool): on SQLite `<database>.inbox-spool` unless
     # set; on PostgreSQL none unless set (see README, "How nothing is lost").
     inbox_spool: str | None = None
+    # -- delivery and operations (issue 13; docs/delivery.md) ------------------------------------
+    # Done (and parked) inbox and outbox rows are deleted this many days after they finished
+    # (HYPERCARE_RETENTION_DAYS).
+    retention_days: float = 30.0
+    # A failed inbox event or outbox message is retried after this many seconds, doubling each
+    # attempt up to a cap (HYPERCARE_RETRY_BASE_SECONDS).
+    retry_base_seconds: float = 2.0
+    # /healthz answers 503 when the longest-waiting workable queued item has waited longer than
+    # this (HYPERCARE_HEALTH_STUCK_SECONDS).
+    health_stuck_seconds: float = 300.0
     extra: dict[str, str] = field(default_factory=dict)
 
     def require(self, *names: str) -> None:
@@ -137,6 +147,9 @@ def load_settings(*, env_file: str | Path | None = ".env", **overrides: object) 
         channel_post_interval=_env_float("HYPERCARE_CHANNEL_POST_INTERVAL", 1.0),
         lease_seconds=_env_float("HYPERCARE_LEASE_SECONDS", 60.0),
         inbox_spool=os.environ.get("HYPERCARE_INBOX_SPOOL") or None,
+        retention_days=_env_float("HYPERCARE_RETENTION_DAYS", 30.0),
+        retry_base_seconds=_env_float("HYPERCARE_RETRY_BASE_SECONDS", 2.0),
+        health_stuck_seconds=_env_float("HYPERCARE_HEALTH_STUCK_SECONDS", 300.0),
     )
     values.update(overrides)
     return Settings(**values)  # type: ignore[arg-type]
