@@ -57,6 +57,7 @@ TRANSIENT_ERRORS = frozenset({
     "ratelimited", "rate_limited",
 })
 RATE_LIMITED = frozenset({"ratelimited", "rate_limited"})
+NOTHING_TO_FIND = frozenset({"thread_not_found", "message_not_found"})
 MAX_ATTEMPTS = 25
 # Backoff: retry_base seconds, doubling, at most this many times retry_base (2 s → 5 min).
 BACKOFF_CAP_FACTOR = 150
@@ -251,10 +252,15 @@ class OutboxDelivery:
         channel = params["channel"]
         args: dict[str, Any] = dict(channel=channel, oldest=f"{row.created_at.timestamp() - 5:.6f}", include_all_metadata=True, limit=200)
         for _page in range(10):
-            if params.get("thread_ts"):
-                answer = self._client.conversations_replies(ts=params["thread_ts"], **args)
-            else:
-                answer = self._client.conversations_history(**args)
+            try:
+                if params.get("thread_ts"):
+                    answer = self._client.conversations_replies(ts=params["thread_ts"], **args)
+                else:
+                    answer = self._client.conversations_history(**args)
+            except SlackApiError as exc:
+                if exc.response.get("error") in NOTHING_TO_FIND:
+                    return None  # no such thread: our reply cannot be in it
+                raise
             for message in answer.get("messages", []):
                 meta = message.get("metadata") or {}
                 if meta.get("event_type") == METADATA_EVENT and (meta.get("event_payload") or {}).get("outbox_id") == row.id:
