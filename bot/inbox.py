@@ -81,6 +81,8 @@ class InboxReplay:
 
     def __call__(self, row: SlackEvent, owner: str) -> None:
         problem = shape_problem(row.body)
+        if problem is None and row.attempts > MAX_ATTEMPTS:  # earlier attempts ended in crashes, not errors
+            problem = f"gave up after {row.attempts - 1} attempts, the last ending without an outcome (its worker died)"
         if problem is not None:
             with session_scope(self._engine) as session:
                 queue.fail(session, row, owner=owner, error=problem)

@@ -128,6 +128,9 @@ class OutboxDelivery:
         self._retry_base = retry_base
 
     def __call__(self, row: OutboxMessage, owner: str) -> None:
+        if row.attempts > MAX_ATTEMPTS * 4:  # the earlier attempts ended in crashes, not errors
+            self._fail(row, owner, f"gave up after {row.attempts - 1} attempts, the last ending without an outcome (its worker died)")
+            return
         sent = False  # whether this attempt's call may have reached Slack
         try:
             params = self._resolve(row)

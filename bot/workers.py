@@ -70,6 +70,7 @@ class LaneWorker(Generic[Row]):
         if self._loop is not None or self._threads == 0:
             return
         self._stop.clear()
+        self._beat = time.monotonic()
         self._pool = ThreadPoolExecutor(max_workers=self._threads, thread_name_prefix=self.name)
         self._loop = threading.Thread(target=self._run, name=f"{self.name}-loop", daemon=True)
         self._loop.start()

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any, TypeVar
 
-from sqlalchemy import and_, delete, func, literal, or_, select, update
+from sqlalchemy import and_, case, delete, func, literal, null, or_, select, update
 from sqlalchemy.orm import aliased
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
@@ -79,10 +79,13 @@ def claim(
     ids = [row[0] for row in session.execute(inner).all()]
     if not ids:
         return []
+    # A row taken over from a lease that ran out had an attempt that ended without an outcome (its
+    # worker died, maybe because of it): it goes on beside its lane, like any failed row.
     session.execute(
         update(model)
         .where(pk.in_(ids))
-        .values(status="working", lease_owner=owner, lease_until=now + lease, attempts=model.attempts + 1)
+        .values(status="working", lease_owner=owner, lease_until=now + lease, attempts=model.attempts + 1,
+                lane=case((model.status == "working", null()), else_=model.lane))  # type: ignore[attr-defined]
     )
     rows = list(session.exec(select(model).where(pk.in_(ids)).order_by(model.created_at, pk)).scalars())  # type: ignore[call-overload]
     return rows

@@ -17,7 +17,7 @@ from models.tables import OutboxMessage, Ticket
 from tests.conftest import SIGNING_SECRET, RunningBot, start_bot, stop_bot
 from tests.fake_slack import FakeSlack, Json
 from tests.slack_requests import SlackSender, new_ts
-from tests.test_crash_recovery import BotProcess, wait_until
+from tests.test_crash_recovery import BotProcess, processes, wait_until  # noqa: F401 (processes: a fixture)
 
 REPORT = "Checkout fails with error 502 for every card payment since 9:00"
 
@@ -124,10 +124,3 @@ def test_after_a_429_and_a_crash_mid_post_the_post_is_looked_up_not_repeated(
     assert row.attempts == 3 and row.result is not None and row.result.get("recovered") is True
     engine.dispose()
 
-
-@pytest.fixture
-def processes() -> Iterator[list[BotProcess]]:
-    started: list[BotProcess] = []
-    yield started
-    for process in started:
-        process.stop()

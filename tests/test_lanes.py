@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import logging
 import time
-import urllib.request
 from collections.abc import Iterator
 
 import pytest
@@ -19,6 +18,7 @@ from models.tables import OutboxMessage, SlackEvent, Ticket
 from tests.conftest import RunningBot, card_posts, start_bot, stop_bot
 from tests.fake_slack import FakeSlack
 from tests.slack_requests import new_ts
+from tests.test_operations import get_health
 
 
 @pytest.fixture
@@ -31,11 +31,7 @@ def lane_bot(fake_slack: FakeSlack, database_url: str) -> Iterator[RunningBot]:
 
 
 def health(bot: RunningBot) -> tuple[int, dict]:
-    try:
-        with urllib.request.urlopen(bot.server.url + "/healthz", timeout=5) as response:
-            return response.status, json.loads(response.read())
-    except urllib.error.HTTPError as err:
-        return err.code, json.loads(err.read())
+    return get_health(bot.server.url)
 
 
 def wait_for(predicate, *, timeout: float) -> bool:  # type: ignore[no-untyped-def]

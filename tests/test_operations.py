@@ -25,7 +25,7 @@ from models.types import utcnow
 from tests.conftest import SIGNING_SECRET, RunningBot, card_posts, start_bot, stop_bot
 from tests.fake_slack import FakeSlack
 from tests.slack_requests import SlackSender
-from tests.test_crash_recovery import BotProcess, wait_until
+from tests.test_crash_recovery import BotProcess, processes, wait_until  # noqa: F401 (processes: a fixture)
 
 
 def get_health(url: str) -> tuple[int, dict]:
@@ -35,13 +35,6 @@ def get_health(url: str) -> tuple[int, dict]:
     except urllib.error.HTTPError as err:
         return err.code, json.loads(err.read())
 
-
-@pytest.fixture
-def processes() -> Iterator[list[BotProcess]]:
-    started: list[BotProcess] = []
-    yield started
-    for process in started:
-        process.stop()
 
 
 def test_a_worker_process_that_dies_is_restarted_and_the_next_report_is_answered(

@@ -170,3 +170,21 @@ def test_a_row_that_failed_is_retried_beside_its_lane(engine: Engine) -> None:
     with session_scope(engine) as session:
         parked = session.get(OutboxMessage, first.id)
         assert parked is not None and (parked.status, parked.error) == ("failed", "server error 503")
+
+
+def test_a_row_whose_worker_died_goes_on_beside_its_lane(engine: Engine) -> None:
+    """A lease that ran out means an attempt ended without an outcome (maybe the row killed its
+    worker): the row taken over leaves its lane, so it cannot block the lane again and again."""
+    with session_scope(engine) as session:
+        first = outbox.enqueue(session, method="chat.postMessage", params={"channel": "C1", "text": "in flight at the crash"})
+        outbox.enqueue(session, method="chat.postMessage", params={"channel": "C1", "text": "next"})
+    with session_scope(engine) as session:
+        [leased] = queue.claim(session, OutboxMessage, owner="dead", limit=10, lease=timedelta(seconds=60))
+        assert leased.id == first.id
+    later = utcnow() + timedelta(seconds=61)
+    with session_scope(engine) as session:
+        [taken] = queue.claim(session, OutboxMessage, owner="alive", limit=10, lease=timedelta(seconds=60), now=later)
+        assert (taken.id, taken.lane, taken.attempts) == (first.id, None, 2)
+    with session_scope(engine) as session:
+        [behind] = queue.claim(session, OutboxMessage, owner="alive", limit=10, lease=timedelta(seconds=60), now=later)
+        assert behind.params["text"] == "next", "the lane goes on while the taken-over row is worked beside it"
