@@ -71,9 +71,9 @@ class InboxSpool:
             connection = sqlite3.connect(self.path, isolation_level=None, timeout=30, check_same_thread=False)
             connection.execute("PRAGMA journal_mode=WAL")
             connection.execute("PRAGMA synchronous=NORMAL")  # durable across a process crash, as the database
-            connection.execute("PRAGMA secure_delete=ON")  # a moved event's text does not linger in free pages
-            # ... nor in the -wal file: cut back when the log restarts (and emptied when idle).
-            connection.execute("PRAGMA journal_size_limit=0")
+            # A moved event's text does not linger in free pages (nor in the -wal file, which the
+            # mover empties once idle: truncate_wal), and acknowledgements never truncate anything.
+            connection.execute("PRAGMA secure_delete=ON")
             # No checkpoint (and its fsync) inside an acknowledgement's commit: the mover does it.
             connection.execute("PRAGMA wal_autocheckpoint=0")
             self._local.connection = connection
