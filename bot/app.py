@@ -9,7 +9,7 @@ from slack_bolt import App
 from slack_sdk.web import WebClient
 from sqlalchemy.engine import Engine
 
-from bot import digest_schedule, nudges, sla
+from bot import digest_schedule, nudges, retention, sla
 from bot.inbox import InboxReplay, store_then_ack
 from bot.inbox_writer import InboxWriter
 from bot.outbox import OutboxDelivery, pace_for
@@ -86,12 +86,12 @@ def create_hypercare(
     )
     lease = timedelta(seconds=settings.lease_seconds)
     outbox_worker: LaneWorker[OutboxMessage] = LaneWorker(
-        name="outbox", engine=engine, model=OutboxMessage, handle=OutboxDelivery(engine=engine, client=client, renderer=TicketRows()),
+        name="outbox", engine=engine, model=OutboxMessage, handle=OutboxDelivery(engine=engine, client=client, renderer=TicketRows(), retry_base=settings.retry_base_seconds),
         threads=settings.workers, lease=lease, poll_interval=settings.poll_interval, pace=lambda row: pace_for(row, interval=settings.channel_post_interval),
     )
     inbox_worker: LaneWorker[SlackEvent] = LaneWorker(
         name="inbox", engine=engine, model=SlackEvent, threads=settings.workers, lease=lease, poll_interval=settings.poll_interval,
-        handle=InboxReplay(engine=engine, app=app, on_done=outbox_worker.wake),
+        handle=InboxReplay(engine=engine, app=app, on_done=outbox_worker.wake, retry_base=settings.retry_base_seconds),
     )
     app.after_commit = outbox_worker.wake  # a request may have written outbox rows: deliver now
     inbox_writer = InboxWriter(engine, on_stored=inbox_worker.wake, spool=settings.inbox_spool)
@@ -116,6 +116,11 @@ def register_jobs(hypercare: Hypercare) -> None:
     from bot import exit_criteria
 
     check_exit = exit_criteria.check_job(engine=hypercare.engine, settings=hypercare.settings)
+
+    def retention_job(now: datetime) -> None:  # done inbox and outbox rows older than HYPERCARE_RETENTION_DAYS
+        retention.run(engine=hypercare.engine, days=hypercare.settings.retention_days, now=now)
+
+    hypercare.scheduler.every(name="retention", seconds=retention.RUN_SECONDS, run=retention_job)
 
     def exit_job(now: datetime) -> None:
         if check_exit(now):

@@ -86,7 +86,7 @@ def _parser() -> argparse.ArgumentParser:
 def _cmd_run(args: argparse.Namespace) -> int:
     from bot.app import create_hypercare
 
-    from bot.processes import receiver_settings, start_worker_processes
+    from bot.processes import Supervisor, receiver_settings
     from models.db import upgrade
 
     settings = load_settings()
@@ -95,8 +95,9 @@ def _cmd_run(args: argparse.Namespace) -> int:
     upgrade(settings.database_url)  # once, before any worker process opens the database
     separate = settings.worker_processes > 0 and settings.workers > 0
     hypercare = create_hypercare(settings=receiver_settings(settings) if separate else settings, migrate=False)
-    if separate:
-        start_worker_processes(settings, log_level=logging.getLogger().level)
+    supervisor = None
+    if separate:  # worker processes, restarted when one dies (bot.processes)
+        supervisor = Supervisor(settings, log_level=logging.getLogger().level).start()
         # This process now only acknowledges: a request thread back from its commit (or from the
         # spool's lock) should get the GIL within a fraction of a millisecond, not CPython's 5 ms.
         sys.setswitchinterval(0.0005)
@@ -114,8 +115,10 @@ def _cmd_run(args: argparse.Namespace) -> int:
             from bot.server import HttpServer
 
             port = args.port if args.port is not None else settings.port
-            HttpServer(hypercare=hypercare, host=args.host, port=port, threads=settings.http_threads).serve()
+            HttpServer(hypercare=hypercare, host=args.host, port=port, threads=settings.http_threads, processes=supervisor).serve()
     finally:
+        if supervisor is not None:
+            supervisor.stop()
         hypercare.stop()
     return 0
 

@@ -5,6 +5,11 @@ event under its event_id (primary key), which makes a Slack retry of a stored ev
 answers 200 at once. The InboxReplay handler, run by a LaneWorker, later feeds the stored body back
 through the same Bolt app, so the listeners in handlers/ see exactly what Slack sent, inside one
 database transaction that also marks the event done: the work and the "done" commit together.
+
+An event that fails is retried with backoff beside its channel's lane (models.queue.retry_later),
+so the events behind it go on; after MAX_ATTEMPTS it is parked (`failed`, with its error, in
+/healthz and the log). One of a shape the listeners cannot handle (bot.inbox_shape) is parked at
+once: every attempt would fail the same way.
 """
 from __future__ import annotations
 
@@ -17,6 +22,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from bot import log
+from bot.inbox_shape import shape_problem
 from bot.inbox_writer import InboxWriter
 from bot.transaction import is_replay, replay_request, request_error
 from models import queue
@@ -24,6 +30,7 @@ from models.db import session_scope
 from models.tables import SlackEvent
 
 MAX_ATTEMPTS = 8
+BACKOFF_CAP_FACTOR = 30  # retry_base seconds, doubling, at most 30 × retry_base (2 s → 1 min)
 
 
 class RetryLater(Exception):
@@ -64,12 +71,21 @@ def handled_body(body: dict[str, Any]) -> dict[str, Any]:
 class InboxReplay:
     """Handles one leased SlackEvent row by dispatching its body through the Bolt app again."""
 
-    def __init__(self, *, engine: Engine, app: App, on_done: Callable[[], None] = lambda: None) -> None:
+    def __init__(self, *, engine: Engine, app: App, on_done: Callable[[], None] = lambda: None, retry_base: float = 2.0) -> None:
         self._engine = engine
         self._app = app
         self._on_done = on_done
+        self._retry_base = retry_base
 
     def __call__(self, row: SlackEvent, owner: str) -> None:
+        problem = shape_problem(row.body)
+        if problem is None and row.attempts > MAX_ATTEMPTS:  # earlier attempts ended in crashes, not errors
+            problem = f"gave up after {row.attempts - 1} attempts, the last ending without an outcome (its worker died)"
+        if problem is not None:
+            with session_scope(self._engine) as session:
+                queue.fail(session, row, owner=owner, error=problem)
+            log.event_parked(row.event_id, problem, row.attempts)
+            return
         session = Session(self._engine, expire_on_commit=False)
         error: str | None = None
         try:
@@ -92,9 +108,10 @@ class InboxReplay:
             error = f"{type(exc).__name__}: {exc}"
         finally:
             session.close()
+        delay = queue.backoff(attempt=row.attempts, base=self._retry_base, cap=self._retry_base * BACKOFF_CAP_FACTOR)
         with session_scope(self._engine) as retry_session:
-            status = queue.retry_later(
-                retry_session, row, owner=owner, delay=timedelta(seconds=min(60, 2 ** row.attempts)),
-                error=error or "unknown", max_attempts=MAX_ATTEMPTS,
-            )
-        log.event_failed(row.event_id, error or "unknown", status)
+            status = queue.retry_later(retry_session, row, owner=owner, delay=timedelta(seconds=delay), error=error or "unknown", max_attempts=MAX_ATTEMPTS)
+        if status == "failed":
+            log.event_parked(row.event_id, error or "unknown", row.attempts)
+        else:
+            log.event_failed(row.event_id, error or "unknown", status)

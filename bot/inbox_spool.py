@@ -62,6 +62,7 @@ class InboxSpool:
         # The writer and the mover are threads of one process: a lock hands the file over at once,
         # where SQLite's busy handler would sleep and poll.
         self._write_lock = threading.Lock()
+        self.removed_since_truncate = False
         self._connection().executescript(SCHEMA)
 
     def _connection(self) -> sqlite3.Connection:
@@ -70,7 +71,9 @@ class InboxSpool:
             connection = sqlite3.connect(self.path, isolation_level=None, timeout=30, check_same_thread=False)
             connection.execute("PRAGMA journal_mode=WAL")
             connection.execute("PRAGMA synchronous=NORMAL")  # durable across a process crash, as the database
-            connection.execute("PRAGMA secure_delete=ON")  # a moved event's text does not linger in free pages
+            # A moved event's text does not linger in free pages (nor in the -wal file, which the
+            # mover empties once idle: truncate_wal), and acknowledgements never truncate anything.
+            connection.execute("PRAGMA secure_delete=ON")
             # No checkpoint (and its fsync) inside an acknowledgement's commit: the mover does it.
             connection.execute("PRAGMA wal_autocheckpoint=0")
             self._local.connection = connection
@@ -115,7 +118,16 @@ class InboxSpool:
         # PASSIVE never waits for, nor blocks, the request threads' commits; what it cannot copy
         # back now, it copies next time.
         connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+        self.removed_since_truncate = True
         return {int(seq): int(seen) for seq, seen in rows}
+
+    def truncate_wal(self) -> None:
+        """Empty the -wal file, which still holds copies of moved events' pages (with their text)
+        until overwritten. Under the write lock: an acknowledgement waits a moment on the lock
+        instead of SQLite's busy handler; the mover calls this only when the spool is idle."""
+        with self._write_lock:
+            self._connection().execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+        self.removed_since_truncate = False
 
     def count(self) -> int:
         return int(self._connection().execute("SELECT count(*) FROM spool").fetchone()[0])

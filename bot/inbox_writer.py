@@ -37,19 +37,34 @@ MOVE_MAX_DELAY = 1.0
 Item = tuple[dict[str, Any], str | None, datetime]  # body, X-Slack-Retry-Num, received at
 
 
+LANE_CHARS = 64  # the lane column; a longer value is not a Slack id
+
+
+def _id_of(value: Any) -> str | None:
+    """A Slack id from a field that is an id, or an object with one (channel_created's channel)."""
+    if isinstance(value, dict):
+        value = value.get("id")
+    return value if isinstance(value, str) and 0 < len(value) <= LANE_CHARS else None
+
+
 def event_lane(body: dict[str, Any]) -> str | None:
-    event = body.get("event") or {}
-    return event.get("channel") or (event.get("item") or {}).get("channel") or event.get("user")
+    """The channel (else the user) an event is about: events of one lane are worked in order.
+    Whatever the fields hold, this never fails: the acknowledgement depends on it."""
+    event = body.get("event") if isinstance(body.get("event"), dict) else {}
+    item = event.get("item") if isinstance(event.get("item"), dict) else {}
+    return _id_of(event.get("channel")) or _id_of(item.get("channel")) or _id_of(event.get("user"))
 
 
 def _event_type(body: dict[str, Any]) -> str:
-    event = body.get("event") or {}
-    return str(event.get("type", "")) + (f".{event['subtype']}" if event.get("subtype") else "")
+    event = body.get("event") if isinstance(body.get("event"), dict) else {}
+    return (str(event.get("type", "")) + (f".{event['subtype']}" if event.get("subtype") else ""))[:64]
 
 
 def _row(body: dict[str, Any], received_at: datetime) -> dict[str, Any]:
+    team_id = body.get("team_id")
     return {
-        "event_id": str(body.get("event_id") or ""), "team_id": body.get("team_id"), "body": body, "lane": event_lane(body),
+        "event_id": str(body.get("event_id") or ""), "team_id": team_id if isinstance(team_id, str) and len(team_id) <= 32 else None,
+        "body": body, "lane": event_lane(body),
         "event_type": _event_type(body),
         "status": "pending", "attempts": 0, "retries_seen": 0, "next_attempt_at": received_at, "created_at": received_at,
     }
@@ -219,7 +234,12 @@ class InboxWriter:
     # -- the spool's mover -------------------------------------------------------------------
     def _move_loop(self) -> None:
         while not self._stop.is_set():
-            self._spooled.wait(timeout=0.5)
+            if not self._spooled.wait(timeout=0.5) and self._spool is not None and self._spool.removed_since_truncate:
+                try:  # idle: clear moved events' text out of the spool's -wal file too
+                    self._spool.truncate_wal()
+                except Exception as exc:
+                    log.worker_crashed("inbox-mover", exc)
+                continue
             self._let_burst_pass()
             self._spooled.clear()
             try:

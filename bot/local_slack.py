@@ -12,6 +12,8 @@ import functools
 import itertools
 import json
 import logging
+import socket
+import struct
 import threading
 import time
 from collections import defaultdict
@@ -41,6 +43,9 @@ class Call:
     response: Json | None = field(default=None, compare=False)  # what was answered (handy for ts)
 
 
+RESET = -1  # a status respond() may give: reset the connection instead of answering (a lost answer)
+
+
 class _Server(ThreadingHTTPServer):
     daemon_threads = True  # a hung bot request must never keep the process alive
     slack: LocalSlack
@@ -57,6 +62,9 @@ class _Handler(BaseHTTPRequestHandler):
         status, headers, payload = self.server.slack.dispatch(
             path=self.path, headers=dict(self.headers), content_type=content_type, body=body
         )
+        if status == RESET:
+            self._reset()
+            return
         self.send_response(status)
         for name, value in headers.items():
             self.send_header(name, value)
@@ -65,6 +73,13 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.write(payload)
 
     do_GET = do_POST  # slack-sdk sends everything as POST, but be lenient
+
+    def _reset(self) -> None:
+        # SO_LINGER 0 makes close() send a RST: the client sees "connection reset by peer".
+        self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        self.rfile.close()  # the reader holds a reference to the socket; the close must be the last
+        self.connection.close()
+        self.close_connection = True
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
         pass  # calls are recorded or shown by the owner instead
@@ -209,6 +224,8 @@ class LocalSlack(SlackMethods):
         else:
             params = _decode_json_fields(dict(parse_qsl(url.query)) | _parse_body(content_type, body))
         status, extra_headers, answer = self.respond(method, params, headers)
+        if status == RESET:
+            return RESET, {}, b""
         if kind == "upload" and status == 200:
             return 200, {"Content-Type": "text/plain"}, b"OK"  # Slack's upload host answers plain text
         return status, {**JSON_CONTENT, **extra_headers}, json.dumps(answer).encode()

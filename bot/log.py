@@ -27,7 +27,31 @@ def outbox_retry(outbox_id: int, method: str, error: str, delay: float) -> None:
 
 
 def outbox_failed(outbox_id: int, method: str, error: str) -> None:
-    logger.warning("outbox %s (%s) failed permanently: %s", outbox_id, method, error)
+    logger.warning("outbox %s (%s) failed permanently and is parked: %s", outbox_id, method, error)
+
+
+def outbox_parked(outbox_id: int, method: str, error: str, attempts: int) -> None:
+    logger.warning("outbox %s (%s) parked after %d attempts: %s", outbox_id, method, attempts, error)
+
+
+def event_parked(event_id: str, error: str, attempts: int) -> None:
+    logger.warning("Slack event %s parked after %d attempt(s): %s", event_id, attempts, error)
+
+
+def worker_process_died(name: str, pid: int | None, exitcode: int | None, restart_in: float) -> None:
+    logger.error("worker process %s (pid %s) exited with code %s; restarting it in %.0fs", name, pid, exitcode, restart_in)
+
+
+def worker_process_started(name: str, pid: int | None) -> None:
+    logger.info("worker process %s started (pid %s)", name, pid)
+
+
+def health_check_failed(error_id: str, error: BaseException) -> None:
+    logger.error("health check %s: the database did not answer: %s", error_id, error)
+
+
+def retention_deleted(table: str, count: int, days: float) -> None:
+    logger.info("retention: deleted %d %s row(s) finished more than %g days ago", count, table, days)
 
 
 def outbox_found_after_crash(outbox_id: int, ts: str) -> None:

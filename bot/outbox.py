@@ -2,13 +2,21 @@
 
 Domain code calls `enqueue` inside the transaction that causes the message, so the message exists
 if and only if the change does. The OutboxWorker delivers rows: retries 429 (honouring Retry-After),
-5xx and connection errors with backoff, keeps one post per second per channel, and records
-permanent errors on the ticket instead of retrying them forever.
+5xx, connection errors and the transient errors Slack answers with HTTP 200 (`internal_error`,
+`fatal_error`, …) with backoff, keeps one post per second per channel, and records permanent
+errors on the ticket instead of retrying them forever. A row that fails is retried beside its
+channel's lane (models.queue.retry_later), so it never holds back the posts behind it; a 429 keeps
+its place, since Slack throttles the channel, not the row.
 
-A crash between Slack accepting a post and the row being marked delivered is the one window where
-a message could be sent twice. Every post carries the outbox id in Slack message metadata; before
-posting a row whose previous attempt vanished without a trace, the worker looks for that metadata
-in the channel and, if the message is there, records it instead of posting again.
+This is the only retry policy: the Web API client used here has none of slack_sdk's own retry
+handlers, which would re-send a chat.postMessage without asking whether it was already posted.
+
+Any attempt that may have reached Slack (a 5xx, a time-out, a reset connection, `internal_error`,
+or a crash that left no outcome) could have posted. Every post carries the outbox id in Slack
+message metadata; before posting such a row again the worker looks for that metadata in the
+channel and, if the message is there, records it instead of posting again. Whether to look is
+kept in the row's `result` (`maybe_posted`, and `clean_attempt`: the last attempt known to have
+posted nothing), never guessed from the error text, which a crash leaves stale.
 
 A direct message is enqueued for a user (`enqueue_dm`); delivery opens the DM (conversations.open),
 remembers its D… channel on the row so a retry never opens it again, and posts there; the look-up
@@ -18,7 +26,6 @@ sent a DM: users.info says who is one.
 from __future__ import annotations
 
 import json
-import random
 from datetime import timedelta
 from typing import Any, Protocol
 
@@ -29,6 +36,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from bot import log
+from bot.slack_client import without_retries
 from models import queue
 from models.db import session_scope
 from models.tables import OutboxMessage
@@ -41,7 +49,17 @@ PERMANENT_ERRORS = frozenset({
     "message_not_found", "cant_update_message", "not_authed", "invalid_auth", "missing_scope",
 })
 HARMLESS_ERRORS = frozenset({"already_reacted", "no_reaction"})
+# Slack's transient failures that come as HTTP 200 with ok:false; Slack's docs say of
+# internal_error and fatal_error that some aspect of the operation may have succeeded.
+TRANSIENT_ERRORS = frozenset({
+    "internal_error", "fatal_error", "service_unavailable", "request_timeout", "team_added_to_org",
+    "ratelimited", "rate_limited",
+})
+RATE_LIMITED = frozenset({"ratelimited", "rate_limited"})
+NOTHING_TO_FIND = frozenset({"thread_not_found", "message_not_found"})
 MAX_ATTEMPTS = 25
+# Backoff: retry_base seconds, doubling, at most this many times retry_base (2 s → 5 min).
+BACKOFF_CAP_FACTOR = 150
 # A DM's channel until delivery opens it: "$dm:U123". Also the row's lane, so DMs to one person are
 # paced and ordered like posts in one channel.
 DM_PREFIX = "$dm:"
@@ -106,31 +124,38 @@ def pace_for(row: OutboxMessage, *, interval: float) -> float:
 class OutboxDelivery:
     """Delivers one leased outbox row; used as the OutboxWorker's handler."""
 
-    def __init__(self, *, engine: Engine, client: WebClient, renderer: RowRenderer) -> None:
+    def __init__(self, *, engine: Engine, client: WebClient, renderer: RowRenderer, retry_base: float = 2.0) -> None:
         self._engine = engine
-        self._client = client
+        self._client = without_retries(client)
         self._renderer = renderer
+        self._retry_base = retry_base
 
     def __call__(self, row: OutboxMessage, owner: str) -> None:
+        if row.attempts > MAX_ATTEMPTS * 4:  # the earlier attempts ended in crashes, not errors
+            self._fail(row, owner, f"gave up after {row.attempts - 1} attempts, the last ending without an outcome (its worker died)")
+            return
+        sent = False  # whether this attempt's call may have reached Slack
         try:
             params = self._resolve(row)
             if params is None:  # the ticket's card or thread is not posted yet: try again shortly
                 with session_scope(self._engine) as session:
-                    queue.retry_later(session, row, owner=owner, delay=timedelta(seconds=1), error="waiting for ticket card", max_attempts=MAX_ATTEMPTS * 4)
+                    queue.retry_later(session, row, owner=owner, delay=timedelta(seconds=1), error="waiting for ticket card",
+                                      max_attempts=MAX_ATTEMPTS * 4, also={"result": self._state(row, sent=False)})
                 return
             if str(params.get("channel", "")).startswith(DM_PREFIX):
                 skip = self._open_dm(row, owner, params)
                 if skip:
                     self._skip_dm(row, owner, skip)
                     return
-            result = self._already_posted(row, params) if self._previous_attempt_vanished(row) else None
+            result = self._already_posted(row, params) if self._may_have_posted(row) else None
             if result is None:
+                sent = True
                 result = self._call(row, params)
         except SlackApiError as exc:
-            self._on_api_error(row, owner, exc)
+            self._on_api_error(row, owner, exc, sent=sent)
             return
         except (SlackRequestError, OSError) as exc:
-            self._retry(row, owner, f"connection error: {exc}", self._backoff(row))
+            self._retry(row, owner, f"connection error: {exc}", self._backoff(row), sent=sent)
             return
         with session_scope(self._engine) as session:
             if queue.finish(session, row, owner=owner):
@@ -180,7 +205,7 @@ class OutboxDelivery:
             cached = str((self._client.conversations_open(users=user).get("channel") or {}).get("id") or "")
             if not cached:
                 raise SlackRequestError("conversations.open returned no channel")
-            row.result = {"dm_channel": cached}
+            row.result = {**(row.result or {}), "dm_channel": cached}
             with session_scope(self._engine) as session:  # a retry posts here without opening again
                 session.execute(
                     update(OutboxMessage).where(OutboxMessage.id == row.id, OutboxMessage.lease_owner == owner).values(result=row.result)  # type: ignore[arg-type]
@@ -199,23 +224,50 @@ class OutboxDelivery:
                     stored.result = {"ok": True, "skipped": why}
 
     @staticmethod
-    def _previous_attempt_vanished(row: OutboxMessage) -> bool:
-        # attempts was incremented by this claim; an earlier attempt that failed normally left an
-        # error. A connection error may have cut off the answer to a post Slack did make: look too.
-        return row.method == "chat.postMessage" and row.attempts > 1 and (not row.error or row.error.startswith("connection error"))
+    def _may_have_posted(row: OutboxMessage) -> bool:
+        """Whether an earlier attempt may have posted this row: it said so (`maybe_posted`), or
+        the attempt before this one left no outcome at all (a crash, or a lease that ran out)."""
+        if row.method != "chat.postMessage" or row.attempts <= 1:
+            return False
+        state = row.result or {}
+        if state.get("maybe_posted") or state.get("clean_attempt") != row.attempts - 1:
+            # Remembered before looking, so a failed look-up cannot make the next attempt skip it.
+            row.result = {**state, "maybe_posted": True}
+            return True
+        return False
+
+    @staticmethod
+    def _state(row: OutboxMessage, *, sent: bool) -> dict[str, Any]:
+        """The row's `result` after a failed attempt: what the next attempt must know."""
+        state = dict(row.result or {})
+        if sent:
+            state["maybe_posted"] = True
+        else:
+            state["clean_attempt"] = row.attempts
+        return state
 
     def _already_posted(self, row: OutboxMessage, params: dict[str, Any]) -> dict[str, Any] | None:
         channel = params["channel"]
-        oldest = f"{row.created_at.timestamp() - 5:.6f}"
-        if params.get("thread_ts"):
-            answer = self._client.conversations_replies(channel=channel, ts=params["thread_ts"], oldest=oldest, include_all_metadata=True, limit=200)
-        else:
-            answer = self._client.conversations_history(channel=channel, oldest=oldest, include_all_metadata=True, limit=200)
-        for message in answer.get("messages", []):
-            meta = message.get("metadata") or {}
-            if meta.get("event_type") == METADATA_EVENT and (meta.get("event_payload") or {}).get("outbox_id") == row.id:
-                log.outbox_found_after_crash(row.id or 0, message.get("ts", "?"))
-                return {"ok": True, "channel": channel, "ts": message.get("ts"), "recovered": True}
+        args: dict[str, Any] = dict(channel=channel, oldest=f"{row.created_at.timestamp() - 5:.6f}", include_all_metadata=True, limit=200)
+        for _page in range(10):
+            try:
+                if params.get("thread_ts"):
+                    answer = self._client.conversations_replies(ts=params["thread_ts"], **args)
+                else:
+                    answer = self._client.conversations_history(**args)
+            except SlackApiError as exc:
+                if exc.response.get("error") in NOTHING_TO_FIND:
+                    return None  # no such thread: our reply cannot be in it
+                raise
+            for message in answer.get("messages", []):
+                meta = message.get("metadata") or {}
+                if meta.get("event_type") == METADATA_EVENT and (meta.get("event_payload") or {}).get("outbox_id") == row.id:
+                    log.outbox_found_after_crash(row.id or 0, message.get("ts", "?"))
+                    return {"ok": True, "channel": channel, "ts": message.get("ts"), "recovered": True}
+            cursor = (answer.get("response_metadata") or {}).get("next_cursor")
+            if not answer.get("has_more") or not cursor:
+                break
+            args["cursor"] = cursor
         return None
 
     def _call(self, row: OutboxMessage, params: dict[str, Any]) -> dict[str, Any]:
@@ -228,32 +280,39 @@ class OutboxDelivery:
         from slack_sdk.webhook import WebhookClient
 
         url = row.method.split(":", 1)[1]
-        answer = WebhookClient(url=url, timeout=10).send_dict(params)
+        answer = WebhookClient(url=url, timeout=10, retry_handlers=[]).send_dict(params)
         if answer.status_code >= 500 or answer.status_code == 429:
             raise SlackRequestError(f"response_url answered {answer.status_code}")
         return {"ok": answer.status_code < 400, "status": answer.status_code}
 
-    def _on_api_error(self, row: OutboxMessage, owner: str, exc: SlackApiError) -> None:
+    def _on_api_error(self, row: OutboxMessage, owner: str, exc: SlackApiError, *, sent: bool) -> None:
         status = exc.response.status_code
         error = str(exc.response.get("error", "")) if isinstance(exc.response.data, dict) else ""
         if error in HARMLESS_ERRORS:
             with session_scope(self._engine) as session:
                 queue.finish(session, row, owner=owner)
             return
-        if status == 429:
-            retry_after = float(exc.response.headers.get("Retry-After", exc.response.headers.get("retry-after", 1)) or 1)
-            self._retry(row, owner, "rate limited (429)", retry_after)
+        if status == 429 or error in RATE_LIMITED:  # refused, not done: nothing was posted
+            headers = exc.response.headers or {}
+            retry_after = float(headers.get("Retry-After", headers.get("retry-after", 1)) or 1)
+            self._retry(row, owner, f"rate limited ({status})", retry_after, sent=False, keep_lane=True)
         elif status >= 500:
-            self._retry(row, owner, f"server error {status}", self._backoff(row))
-        elif error in PERMANENT_ERRORS or status < 500:
+            self._retry(row, owner, f"server error {status}", self._backoff(row), sent=sent)
+        elif error in TRANSIENT_ERRORS:
+            self._retry(row, owner, f"transient error {error}", self._backoff(row), sent=sent)
+        else:  # PERMANENT_ERRORS and any other refusal: retrying would get the same answer
             self._fail(row, owner, error or f"HTTP {status}")
 
-    def _retry(self, row: OutboxMessage, owner: str, error: str, delay: float) -> None:
-        log.outbox_retry(row.id or 0, row.method, error, delay)
+    def _retry(self, row: OutboxMessage, owner: str, error: str, delay: float, *, sent: bool, keep_lane: bool = False) -> None:
         with session_scope(self._engine) as session:
-            status = queue.retry_later(session, row, owner=owner, delay=timedelta(seconds=delay), error=error, max_attempts=MAX_ATTEMPTS)
+            status = queue.retry_later(session, row, owner=owner, delay=timedelta(seconds=delay), error=error, max_attempts=MAX_ATTEMPTS,
+                                       keep_lane=keep_lane, also={"result": self._state(row, sent=sent)})
             if status == "failed":
                 self._renderer.failed(session, row, f"gave up after {row.attempts} attempts: {error}")
+        if status == "failed":
+            log.outbox_parked(row.id or 0, row.method, error, row.attempts)
+        else:
+            log.outbox_retry(row.id or 0, row.method, error, delay)
 
     def _fail(self, row: OutboxMessage, owner: str, error: str) -> None:
         log.outbox_failed(row.id or 0, row.method, error)
@@ -261,9 +320,8 @@ class OutboxDelivery:
             queue.fail(session, row, owner=owner, error=error)
             self._renderer.failed(session, row, f"could not deliver {row.method}: {error}")
 
-    @staticmethod
-    def _backoff(row: OutboxMessage) -> float:
-        return min(300.0, 2 ** min(row.attempts, 8)) * (0.75 + random.random() / 2)
+    def _backoff(self, row: OutboxMessage) -> float:
+        return queue.backoff(attempt=row.attempts, base=self._retry_base, cap=self._retry_base * BACKOFF_CAP_FACTOR)
 
 
 def _summary(result: dict[str, Any]) -> dict[str, Any]:

@@ -2,34 +2,43 @@
 
 Bolt's App is synchronous; a threaded WSGI server runs it without blocking an event loop. Every
 Slack request (events, commands, interactivity, shortcuts) arrives at POST /slack/events.
+
+A body over MAX_BODY_BYTES is refused with 413 from its Content-Length, before it is read (Waitress
+does it for every path; the check below is for any other WSGI server). GET /healthz: bot.health.
 """
 from __future__ import annotations
 
 import io
-import json
 import threading
 import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
 from slack_bolt.adapter.wsgi import SlackRequestHandler
-from sqlalchemy import text
 from waitress import wasyncore
 from waitress.server import create_server
 
 from bot import log
 from bot.app import Hypercare
 from bot.dashboard.web import DashboardWeb
-from bot.http_ingress import EventIngress
+from bot.health import WorkerProcesses, health_answer
+from bot.http_ingress import EventIngress, Verdict
 from bot.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 from bot.metrics import Metrics
 
 EVENTS_PATH = "/slack/events"
 HEALTH_PATH = "/healthz"
 METRICS_PATH = "/metrics"
+MAX_BODY_BYTES = 1024 * 1024  # Slack's requests are far smaller; a bigger body is not Slack's
+TEXT = ("Content-Type", "text/plain;charset=utf-8")
 
 
-def wsgi_app(hypercare: Hypercare) -> Callable[..., Iterable[bytes]]:
+def _plain(start_response: Callable[..., Any], status: str, body: bytes = b"") -> list[bytes]:
+    start_response(status, [TEXT, ("Content-Length", str(len(body)))])
+    return [body]
+
+
+def wsgi_app(hypercare: Hypercare, *, processes: WorkerProcesses | None = None) -> Callable[..., Iterable[bytes]]:
     slack = SlackRequestHandler(hypercare.app, path=EVENTS_PATH)
     events = EventIngress(signing_secret=hypercare.settings.signing_secret or "", writer=hypercare.inbox_writer, client=hypercare.client)
     metrics = Metrics(engine=hypercare.engine, settings=hypercare.settings)
@@ -38,8 +47,8 @@ def wsgi_app(hypercare: Hypercare) -> Callable[..., Iterable[bytes]]:
     def application(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         path, method = environ.get("PATH_INFO"), environ.get("REQUEST_METHOD")
         if path == HEALTH_PATH and method in ("GET", "HEAD"):
-            status, body = _health(hypercare)
-            start_response(status, [("Content-Type", "application/json")])
+            status, body = health_answer(hypercare, processes=processes)
+            start_response(status, [("Content-Type", "application/json"), ("Cache-Control", "no-store")])
             return [body]
         if path == METRICS_PATH and method in ("GET", "HEAD"):
             body = metrics.render()
@@ -48,14 +57,25 @@ def wsgi_app(hypercare: Hypercare) -> Callable[..., Iterable[bytes]]:
         if path and DashboardWeb.handles(path):
             return dashboard(environ, start_response)
         started = time.perf_counter()
-        if path == EVENTS_PATH and method == "POST" and (environ.get("CONTENT_TYPE") or "").startswith("application/json"):
-            raw = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
+        if path == EVENTS_PATH and method == "POST":
+            try:
+                length = int(environ.get("CONTENT_LENGTH") or 0)
+            except ValueError:
+                return _plain(start_response, "400 Bad Request", b"bad Content-Length")
+            if length > MAX_BODY_BYTES:  # refused before a byte of it is read
+                return _plain(start_response, "413 Request Entity Too Large", b"request body too large")
+            raw = environ["wsgi.input"].read(length)
             headers = {"timestamp": environ.get("HTTP_X_SLACK_REQUEST_TIMESTAMP", ""), "signature": environ.get("HTTP_X_SLACK_SIGNATURE", ""),
                        "retry_num": environ.get("HTTP_X_SLACK_RETRY_NUM", "")}
-            if events.handle(raw=raw, headers=headers):
-                start_response("200 OK", [("Content-Type", "text/plain;charset=utf-8"), ("Content-Length", "0")])
+            verdict = events.handle(raw=raw, headers=headers, content_type=environ.get("CONTENT_TYPE") or "")
+            if verdict is Verdict.ACKNOWLEDGED:
                 metrics.observe_ack(kind="event", seconds=time.perf_counter() - started)
-                return [b""]
+                return _plain(start_response, "200 OK")
+            if verdict is Verdict.BAD_REQUEST:
+                return _plain(start_response, "400 Bad Request", b"the request body is not a Slack request (not JSON, or not shaped as Slack sends it)")
+            if verdict is Verdict.UNSIGNED:  # what Bolt answers to a bad signature
+                start_response("401 Unauthorized", [("Content-Type", "application/json")])
+                return [b'{"error": "invalid request"}']
             environ["wsgi.input"] = io.BytesIO(raw)  # Bolt reads the body again
         answer = slack(environ, start_response)
         if path == EVENTS_PATH:  # commands and interactivity are answered within this call (process_before_response)
@@ -65,22 +85,18 @@ def wsgi_app(hypercare: Hypercare) -> Callable[..., Iterable[bytes]]:
     return application
 
 
-def _health(hypercare: Hypercare) -> tuple[str, bytes]:
-    try:
-        with hypercare.engine.connect() as connection:
-            connection.execute(text("SELECT 1"))
-    except Exception as exc:  # health must answer, not raise
-        return "503 Service Unavailable", json.dumps({"ok": False, "database": str(exc)[:200]}).encode()
-    return "200 OK", json.dumps({"ok": True, "database": "ok"}).encode()
-
-
 class HttpServer:
-    """Waitress on a port (0 picks a free one, as the tests do); serve() blocks, start() threads."""
+    """Waitress on a port (0 picks a free one, as the tests do); serve() blocks, start() threads.
 
-    def __init__(self, *, hypercare: Hypercare, host: str = "0.0.0.0", port: int = 3000, threads: int = 16) -> None:
+    `processes`: the worker processes of `hypercare run`, whose liveness /healthz reports."""
+
+    def __init__(self, *, hypercare: Hypercare, host: str = "0.0.0.0", port: int = 3000, threads: int = 16,
+                 processes: WorkerProcesses | None = None) -> None:
         self._server = create_server(
-            wsgi_app(hypercare), host=host, port=port, threads=threads, ident="hypercare",
+            wsgi_app(hypercare, processes=processes), host=host, port=port, threads=threads, ident="hypercare",
             channel_timeout=30, connection_limit=500, clear_untrusted_proxy_headers=True,
+            # Waitress refuses a larger Content-Length (>=) with 413 before reading the body.
+            max_request_body_size=MAX_BODY_BYTES + 1,
         )
         self._thread: threading.Thread | None = None
 

@@ -87,6 +87,10 @@ class Settings(BaseSettings):
     # late (else skipped); the opened-vs-resolved chart needs files:write and files allowed.
     digest_grace_minutes: float = _env("HYPERCARE_DIGEST_GRACE_MINUTES", "A digest missed while the bot was down is posted late if at most this many minutes late.", 120.0, ge=0)
     digest_chart: bool = _env("HYPERCARE_DIGEST_CHART", "Attach the opened-vs-resolved chart to digests (needs files:write): on or off.", True)
+    # --- delivery and operations (docs/delivery.md) -------------------------------------------
+    retention_days: float = _env("HYPERCARE_RETENTION_DAYS", "Days after which done and parked inbox events and outbox messages are deleted; 0 keeps them.", 30.0, ge=0)
+    retry_base_seconds: float = _env("HYPERCARE_RETRY_BASE_SECONDS", "First retry delay of a failed event or post; it doubles each attempt, up to a cap.", 2.0, gt=0)
+    health_stuck_seconds: float = _env("HYPERCARE_HEALTH_STUCK_SECONDS", "`/healthz` answers 503 when the longest-waiting workable item has waited longer than this.", 300.0, gt=0)
     # --- dashboard, /metrics, exit report (bot/dashboard) ---------------------------------------
     public_url: str | None = _env("HYPERCARE_PUBLIC_URL", "The server's public base URL (https://hypercare.example.com); `/hc dashboard` links point under it.", None)
     dashboard_secret: str | None = _env("HYPERCARE_DASHBOARD_SECRET", "Key that signs dashboard links (default: derived from the signing secret).", None)

@@ -26,6 +26,9 @@ from models.tables import OutboxMessage, SlackEvent
 
 Row = TypeVar("Row", SlackEvent, OutboxMessage)
 MIN_CLAIM_GAP = 0.02
+# The loop passes at least every poll interval; one that has not for this long is wedged (a
+# claim may wait up to SQLite's 30 s busy timeout, so well beyond that).
+LOOP_STALL_SECONDS = 90.0
 
 
 class LaneWorker(Generic[Row]):
@@ -60,12 +63,14 @@ class LaneWorker(Generic[Row]):
         self._last_claim = 0.0
         self._pool: ThreadPoolExecutor | None = None
         self._loop: threading.Thread | None = None
+        self._beat = time.monotonic()  # when the loop last went round (liveness for /healthz)
 
     # -- lifecycle ---------------------------------------------------------------------------
     def start(self) -> None:
         if self._loop is not None or self._threads == 0:
             return
         self._stop.clear()
+        self._beat = time.monotonic()
         self._pool = ThreadPoolExecutor(max_workers=self._threads, thread_name_prefix=self.name)
         self._loop = threading.Thread(target=self._run, name=f"{self.name}-loop", daemon=True)
         self._loop.start()
@@ -79,6 +84,16 @@ class LaneWorker(Generic[Row]):
         if self._pool is not None:
             self._pool.shutdown(wait=wait, cancel_futures=True)
             self._pool = None
+
+    @property
+    def works_here(self) -> bool:
+        """False in a receive-only process (threads=0)."""
+        return self._threads > 0
+
+    def alive(self) -> bool:
+        """Started, its loop thread running, and the loop not wedged."""
+        loop = self._loop
+        return loop is not None and loop.is_alive() and time.monotonic() - self._beat < LOOP_STALL_SECONDS
 
     def wake(self) -> None:
         """Something was just enqueued: look now rather than at the next poll."""
@@ -105,6 +120,7 @@ class LaneWorker(Generic[Row]):
 
     def _run(self) -> None:
         while not self._stop.is_set():
+            self._beat = time.monotonic()
             try:
                 claim_gap = self._claim_more()
                 wait = min(self._dispatch_ready(), claim_gap)

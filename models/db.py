@@ -18,6 +18,7 @@ except ImportError:  # Windows: SQLite's own busy timeout does the waiting
     fcntl = None  # type: ignore[assignment]
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+WAL_SIZE_LIMIT = 0  # bytes: on restart the -wal file is truncated to what the new transaction wrote
 # Execution option for a connection that only reads: on SQLite it takes no write lock.
 READ_ONLY = "hypercare_read_only"
 
@@ -110,6 +111,11 @@ def _configure_sqlite(engine: Engine, writer: WriterLock) -> None:
         # No checkpoint (and its fsync) inside a request's commit: WalCheckpointer does it aside.
         cursor.execute("PRAGMA wal_autocheckpoint=0")
         cursor.execute("PRAGMA foreign_keys=ON")
+        # Deleted rows (and the old copy of a row rewritten, e.g. an event's body once redacted)
+        # are overwritten with zeros, not left readable in free space (docs/delivery.md). The log
+        # is cut back to this size when it restarts, so old page copies do not linger there.
+        cursor.execute("PRAGMA secure_delete=ON")
+        cursor.execute(f"PRAGMA journal_size_limit={WAL_SIZE_LIMIT}")
         cursor.close()
 
     @event.listens_for(engine, "begin")

@@ -16,8 +16,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from bot.local_slack import Call, LocalSlack
-from bot.local_slack_methods import Json
+from bot.local_slack import RESET, Call, LocalSlack
+from bot.local_slack_methods import Json, ts_key
 
 __all__ = ["Call", "FakeSlack"]
 
@@ -27,6 +27,17 @@ class _Failure:
     status: int
     retry_after: int | None
     error: str | None
+    took_effect: bool = False  # the call did what it asks (a post is stored), then the answer failed
+    reset: bool = False  # no answer at all: the connection is reset (TCP RST)
+
+
+@dataclass
+class _FailureRule:
+    """Fails the calls `where` picks out (e.g. posts to one channel), `times` of them."""
+
+    where: Callable[[Json], bool]
+    failure: _Failure
+    times: int
 
 
 def _failure_answer(failure: _Failure) -> Json:
@@ -54,6 +65,7 @@ class FakeSlack(LocalSlack):
             super().reset()
             self.calls.clear()
             self._failures: dict[str, deque[_Failure]] = defaultdict(deque)
+            self._failure_rules: dict[str, list[_FailureRule]] = defaultdict(list)
             self._delays: dict[str, deque[float]] = defaultdict(deque)
 
     # ------------------------------------------------------------ test-facing API
@@ -90,18 +102,60 @@ class FakeSlack(LocalSlack):
         with self._lock:
             self._failures[method].extend([_Failure(status, retry_after, error)] * times)
 
+    def fail_after_effect(
+        self, method: str, *, status: int = 500, error: str | None = None, reset: bool = False, times: int = 1,
+        where: Callable[[Json], bool] | None = None,
+    ) -> None:
+        """The next `times` calls to `method` (that `where` picks out) take effect — a post is stored
+        and shows up in history — and are then answered with HTTP `status` (a 5xx, or 200 with
+        ok:false `error`), or, with `reset`, not answered at all: the connection is reset."""
+        failure = _Failure(status, None, error, took_effect=True, reset=reset)
+        self._add_failure(method, failure, times=times, where=where)
+
+    def fail_matching(
+        self, method: str, *, where: Callable[[Json], bool], status: int, error: str | None = None, times: int = 1_000_000,
+    ) -> None:
+        """Refuse (without effect) the calls to `method` whose params `where` picks out, `times` of
+        them (default: all): e.g. every post to one channel, while the others go through."""
+        self._add_failure(method, _Failure(status, None, error), times=times, where=where)
+
+    def _add_failure(self, method: str, failure: _Failure, *, times: int, where: Callable[[Json], bool] | None) -> None:
+        with self._lock:
+            if where is None:
+                self._failures[method].extend([failure] * times)
+            else:
+                self._failure_rules[method].append(_FailureRule(where=where, failure=failure, times=times))
+
+    def _take_failure(self, method: str, params: Json) -> _Failure | None:
+        for rule in self._failure_rules.get(method, []):
+            if rule.times > 0 and rule.where(params):
+                rule.times -= 1
+                return rule.failure
+        return self._failures[method].popleft() if self._failures.get(method) else None
+
+    def messages_in(self, channel: str, *, thread_ts: str | None = None) -> list[Json]:
+        """What the channel (or one thread in it) holds now, oldest first: what people would see."""
+        with self._lock:
+            found = [dict(m) for m in self._messages[channel].values() if thread_ts is None or m.get("thread_ts") == thread_ts]
+        return sorted(found, key=lambda m: ts_key(m["ts"]))
+
     def response_url(self, *, key: str) -> str:
         return f"{self._base}/response/{key}"
 
     # ------------------------------------------------------------------ plumbing
     def respond(self, method: str, params: Json, headers: dict[str, str]) -> tuple[int, dict[str, str], Json]:
         with self._lock:
-            failure = self._failures[method].popleft() if self._failures.get(method) else None
-            answer = self._answer(method, params) if failure is None else _failure_answer(failure)
+            failure = self._take_failure(method, params)
+            effect = self._answer(method, params) if failure is None or failure.took_effect else None
+            answer = effect if failure is None else _failure_answer(failure)
+            if failure is not None and failure.reset:
+                answer = {"ok": False, "error": "connection_reset"}  # recorded; the bot gets no answer
             self.calls.append(Call(method, params, headers, time.time(), answer))
             delay = self._delays[method].popleft() if self._delays.get(method) else 0.0
         if delay:
             time.sleep(delay)  # the call has taken effect; only the answer is late (crash windows)
+        if failure is not None and failure.reset:
+            return RESET, {}, b""
         if failure is not None:
             retry_after = {} if failure.retry_after is None else {"Retry-After": str(failure.retry_after)}
             return failure.status, retry_after, answer

@@ -31,13 +31,14 @@ def free_port() -> int:
 
 
 class BotProcess:
-    def __init__(self, *, fake: FakeSlack, database_url: str, workers: int, tmp_path: Path) -> None:
+    def __init__(self, *, fake: FakeSlack, database_url: str, workers: int, tmp_path: Path, extra_env: dict[str, str] | None = None) -> None:
         self.port = free_port()
         env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "HYPERCARE_"))}
         env.update({
             "PYTHONPATH": str(ROOT), "SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_SIGNING_SECRET": SIGNING_SECRET,
             "SLACK_API_URL": fake.url, "DATABASE_URL": database_url, "HYPERCARE_WORKERS": str(workers),
             "HYPERCARE_LEASE_SECONDS": "2", "HYPERCARE_CHANNEL_POST_INTERVAL": "0",
+            **(extra_env or {}),
         })
         self.log = open(tmp_path / f"bot-{self.port}.log", "w")
         self.process = subprocess.Popen(

@@ -104,6 +104,37 @@ def test_ok_false_error(fake: FakeSlack, slack: WebClient) -> None:
     assert slack.chat_postMessage(channel="C404", text="hi")["ok"] is True  # failures are used up
 
 
+
+def test_a_call_can_take_effect_and_then_fail_or_reset(fake: FakeSlack) -> None:
+    """"Took effect, then 500 / connection reset / ok:false": the post is in the channel although
+    the client saw a failure (no retry handlers here, so each call is made once)."""
+    slack = WebClient(base_url=fake.url, token="xoxb-test", retry_handlers=[])
+    fake.reset()
+    fake.fail_after_effect("chat.postMessage", status=500)
+    fake.fail_after_effect("chat.postMessage", status=200, error="internal_error")
+    fake.fail_after_effect("chat.postMessage", reset=True)
+    with pytest.raises(SlackApiError) as err:
+        slack.chat_postMessage(channel="C7", text="one")
+    assert err.value.response.status_code == 500
+    with pytest.raises(SlackApiError) as err:
+        slack.chat_postMessage(channel="C7", text="two")
+    assert (err.value.response.status_code, err.value.response["error"]) == (200, "internal_error")
+    with pytest.raises(OSError):  # urllib: ConnectionResetError / RemoteDisconnected
+        slack.chat_postMessage(channel="C7", text="three")
+    assert [m["text"] for m in fake.messages_in("C7")] == ["one", "two", "three"]
+    assert slack.chat_postMessage(channel="C7", text="four")["ok"] is True
+
+
+def test_failures_can_pick_out_some_calls(fake: FakeSlack) -> None:
+    slack = WebClient(base_url=fake.url, token="xoxb-test", retry_handlers=[])
+    fake.reset()
+    fake.fail_matching("chat.postMessage", where=lambda p: p.get("channel") == "C_BAD", status=503)
+    for _ in range(3):
+        with pytest.raises(SlackApiError):
+            slack.chat_postMessage(channel="C_BAD", text="never")
+        assert slack.chat_postMessage(channel="C_GOOD", text="fine")["ok"] is True
+    assert fake.messages_in("C_BAD") == [] and len(fake.messages_in("C_GOOD")) == 3
+
 def test_users_info_channels_and_usergroups(fake: FakeSlack, slack: WebClient) -> None:
     fake.add_user(user_id="U1", name="ana", tz="Europe/Lisbon", real_name="Ana Lima")
     fake.add_channel(channel_id="C9", name="war-room", is_private=True, members=["U1"])

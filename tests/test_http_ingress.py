@@ -2,8 +2,11 @@
 what it leaves to Bolt."""
 from __future__ import annotations
 
+import http.client
 import json
+import time
 
+import pytest
 from sqlalchemy import func, select
 from sqlmodel import Session
 
@@ -44,3 +47,67 @@ def test_the_server_stops_even_when_its_loop_already_closed_its_trigger(bot: Run
     bot.server._server.trigger.close()  # type: ignore[union-attr]  # as the loop does when the pipe fails
     bot.server.stop()
     assert bot.server._thread is not None and not bot.server._thread.is_alive(), "the loop ended"
+
+
+def stored_events(bot: RunningBot) -> int:
+    with Session(bot.engine) as session:
+        return int(session.execute(select(func.count()).select_from(SlackEvent)).scalar_one())
+
+
+@pytest.mark.parametrize("body,content_type", [
+    (b'{"type": "event_callback", "event_id": "Ev1", "event": {"type": "message", "text": "Payments are', "application/json"),
+    (b"\xff\xfe not json at all", "application/json"),
+    (b'["event_callback", "Ev1"]', "application/json"),
+    (b'{"type": "event_callback", "event_id": "Ev1", "team_id": "T001", "event": "message"}', "application/json"),
+    (b'{"type": "event_callback", "event_id": {"id": 1}, "team_id": "T001", "event": {"type": "message"}}', "application/json"),
+    (b"payload=%7B%22type%22%3A%20%22block_actions%22%2C", "application/x-www-form-urlencoded"),
+], ids=["truncated-json", "binary", "json-list", "event-not-object", "event-id-object", "form-payload-not-json"])
+def test_a_signed_body_that_is_not_what_slack_sends_gets_400_and_stores_nothing(bot: RunningBot, body: bytes, content_type: str) -> None:
+    response = bot.slack.raw(body=body, headers={"Content-Type": content_type, **sign(secret=bot.slack.signing_secret, body=body)})
+    assert response.status == 400, (response.status, response.body)
+    assert "Traceback" not in response.body
+    bot.settle()
+    assert stored_events(bot) == 0
+
+
+def test_an_unsigned_body_that_is_not_json_is_still_refused_as_unsigned(bot: RunningBot) -> None:
+    body = b"{not json"
+    response = bot.slack.raw(body=body, headers={"Content-Type": "application/json", **sign(secret="another-secret", body=body)})
+    assert response.status == 401
+    assert stored_events(bot) == 0
+
+
+def test_a_body_over_1_mb_gets_413_before_it_is_read(bot: RunningBot) -> None:
+    """Only the headers are sent: a 413 that comes back means the body was never waited for."""
+    host, port = bot.server.url.removeprefix("http://").split(":")
+    connection = http.client.HTTPConnection(host, int(port), timeout=5)
+    connection.putrequest("POST", "/slack/events")
+    connection.putheader("Content-Type", "application/json")
+    connection.putheader("Content-Length", str(2 * 1024 * 1024))
+    for name, value in sign(secret=bot.slack.signing_secret, body=b"x").items():
+        connection.putheader(name, value)
+    connection.endheaders()
+    started = time.monotonic()
+    response = connection.getresponse()
+    assert response.status == 413
+    assert time.monotonic() - started < 3
+    connection.close()
+    assert stored_events(bot) == 0
+
+
+def test_a_real_event_just_under_1_mb_is_still_stored(bot: RunningBot) -> None:
+    sent = bot.slack.message(channel="C100", user="U300", text="Import fails for this file: " + "x" * 900_000)
+    assert sent.status == 200
+    bot.settle()
+    with Session(bot.engine) as session:
+        assert session.get(SlackEvent, sent.event_id) is not None
+
+
+def test_an_event_whose_channel_is_an_object_is_stored_without_a_lane(bot: RunningBot) -> None:
+    """channel_created and friends carry `channel` as an object: the acknowledgement must not 500."""
+    sent = bot.slack.event(event={"type": "channel_created", "channel": {"id": "C999", "name": "war-room-2", "created": 1700000000, "creator": "U1"}})
+    assert sent.status == 200
+    bot.settle()
+    with Session(bot.engine) as session:
+        row = session.get(SlackEvent, sent.event_id)
+        assert row is not None and row.lane == "C999" and row.status == "done"

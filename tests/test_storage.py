@@ -17,6 +17,7 @@ from bot.tickets import NewTicket, change, create_ticket, get_ticket
 from models import queue
 from models.db import session_scope
 from models.tables import OutboxMessage, TicketEvent
+from models.types import utcnow
 
 
 def new(team: str = "T1", title: str = "Payments fail") -> NewTicket:
@@ -132,7 +133,9 @@ def test_sqlite_runs_in_wal_mode(engine: Engine) -> None:
         assert connection.execute(text("PRAGMA busy_timeout")).scalar() == 30000
 
 
-def test_a_row_backing_off_holds_back_its_lane(engine: Engine) -> None:
+def test_a_row_rate_limited_holds_back_its_lane(engine: Engine) -> None:
+    """A 429 keeps its place (keep_lane): Slack throttles the channel, and the follow-up must not
+    overtake the card it follows."""
     with session_scope(engine) as session:
         first = outbox.enqueue(session, method="chat.postMessage", params={"channel": "C1", "text": "card"})
         outbox.enqueue(session, method="chat.postMessage", params={"channel": "C1", "text": "follow-up"})
@@ -140,6 +143,48 @@ def test_a_row_backing_off_holds_back_its_lane(engine: Engine) -> None:
     with session_scope(engine) as session:
         leased = queue.claim(session, OutboxMessage, owner="w", limit=10, lease=timedelta(seconds=60))
         assert sorted(r.params["text"] for r in leased) == ["card", "other channel"], "one row per lane at a time"
-        queue.retry_later(session, leased[0] if leased[0].id == first.id else leased[1], owner="w", delay=timedelta(seconds=30), error="429", max_attempts=5)
+        queue.retry_later(session, leased[0] if leased[0].id == first.id else leased[1], owner="w", delay=timedelta(seconds=30), error="429", max_attempts=5, keep_lane=True)
     with session_scope(engine) as session:
         assert queue.claim(session, OutboxMessage, owner="w", limit=10, lease=timedelta(seconds=60)) == [], "the follow-up waits for the card"
+
+
+def test_a_row_that_failed_is_retried_beside_its_lane(engine: Engine) -> None:
+    """Any other failure takes the row out of its lane (issue 13): the rows behind it go on, and
+    it comes back after its backoff on its own."""
+    with session_scope(engine) as session:
+        first = outbox.enqueue(session, method="chat.postMessage", params={"channel": "C1", "text": "doomed"})
+        outbox.enqueue(session, method="chat.postMessage", params={"channel": "C1", "text": "next"})
+    with session_scope(engine) as session:
+        [leased] = queue.claim(session, OutboxMessage, owner="w", limit=10, lease=timedelta(seconds=60))
+        assert leased.id == first.id
+        assert queue.retry_later(session, leased, owner="w", delay=timedelta(seconds=30), error="server error 503", max_attempts=5) == "pending"
+    with session_scope(engine) as session:
+        [behind] = queue.claim(session, OutboxMessage, owner="w", limit=10, lease=timedelta(seconds=60))
+        assert behind.params["text"] == "next", "the lane moved on"
+        queue.finish(session, behind, owner="w")
+    later = utcnow() + timedelta(seconds=31)
+    with session_scope(engine) as session:
+        [again] = queue.claim(session, OutboxMessage, owner="w", limit=10, lease=timedelta(seconds=60), now=later)
+        assert (again.id, again.lane, again.attempts) == (first.id, None, 2)
+        assert queue.retry_later(session, again, owner="w", delay=timedelta(seconds=1), error="server error 503", max_attempts=2) == "failed"
+    with session_scope(engine) as session:
+        parked = session.get(OutboxMessage, first.id)
+        assert parked is not None and (parked.status, parked.error) == ("failed", "server error 503")
+
+
+def test_a_row_whose_worker_died_goes_on_beside_its_lane(engine: Engine) -> None:
+    """A lease that ran out means an attempt ended without an outcome (maybe the row killed its
+    worker): the row taken over leaves its lane, so it cannot block the lane again and again."""
+    with session_scope(engine) as session:
+        first = outbox.enqueue(session, method="chat.postMessage", params={"channel": "C1", "text": "in flight at the crash"})
+        outbox.enqueue(session, method="chat.postMessage", params={"channel": "C1", "text": "next"})
+    with session_scope(engine) as session:
+        [leased] = queue.claim(session, OutboxMessage, owner="dead", limit=10, lease=timedelta(seconds=60))
+        assert leased.id == first.id
+    later = utcnow() + timedelta(seconds=61)
+    with session_scope(engine) as session:
+        [taken] = queue.claim(session, OutboxMessage, owner="alive", limit=10, lease=timedelta(seconds=60), now=later)
+        assert (taken.id, taken.lane, taken.attempts) == (first.id, None, 2)
+    with session_scope(engine) as session:
+        [behind] = queue.claim(session, OutboxMessage, owner="alive", limit=10, lease=timedelta(seconds=60), now=later)
+        assert behind.params["text"] == "next", "the lane goes on while the taken-over row is worked beside it"
