@@ -103,17 +103,16 @@ def ask_to_confirm(session: Session, *, report: Report) -> None:
 def file_report(
     session: Session, *, report: Report, source: str, actor: str | None, check_duplicates: bool = True
 ) -> Filed:
-    """File a Slack message as a ticket, or link it to the open ticket it repeats."""
+    """File a Slack message as a ticket, or link it to the open ticket it repeats (bot/linking.py)."""
     existing = queries.ticket_for_message(session, team_id=report.team_id, channel=report.channel, message_ts=report.ts)
     if existing is not None:
         return Filed(ticket=existing[0], created=False)
     result = triage(text=report.text)
-    if check_duplicates:
-        duplicate = linking.find_duplicate(session, team_id=report.team_id, text=result.description)
-        if duplicate is not None:
-            ticket, match = duplicate
-            linking.link_report(session, ticket=ticket, team_id=report.team_id, channel=report.channel, ts=report.ts, user=report.user, description=result.description, match=match)
-            return Filed(ticket=ticket, created=False, linked=True)
+    duplicate = linking.find_duplicate(session, team_id=report.team_id, text=result.description) if check_duplicates else None
+    if duplicate is not None and linking.links_outright(*duplicate):
+        ticket, match = duplicate
+        linking.link_report(session, ticket=ticket, team_id=report.team_id, channel=report.channel, ts=report.ts, user=report.user, description=result.description, match=match)
+        return Filed(ticket=ticket, created=False, linked=True)
     new = _new_ticket(
         team_id=report.team_id, result=result, reporter=report.user, source=source, actor=actor,
         channel=report.channel, message_ts=report.ts, thread_ts=report.thread_ts or report.ts, permalink=report.permalink,
@@ -121,6 +120,8 @@ def file_report(
     )
     ticket = create_ticket(session, new)
     acknowledge(session, ticket=ticket)
+    if duplicate is not None:  # borderline, or a recently resolved ticket: filed, and said in its thread
+        linking.after_filing(session, ticket=ticket, other=duplicate[0], match=duplicate[1])
     followups.ask(session, ticket=ticket)
     return Filed(ticket=ticket, created=True)
 
@@ -216,6 +217,7 @@ def edit_report(session: Session, *, team_id: str, channel: str, ts: str, user: 
         filled = followups.fill_from_edit(session, ticket=ticket, actor=user or ticket.reporter or "", found=result.fields)
         if retitled and not filled:
             cards.refresh_card(session, ticket)
+        linking.recheck(session, ticket=ticket)  # the new words may name a known problem
     elif link.role != "report":
         record(session, ticket, actor=user, kind="edited", note=f"a linked report was edited: {new_description}")
     return ticket

@@ -11,7 +11,6 @@ in docs/delivery.md.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
 
 from sqlalchemy.engine import Engine
 
@@ -20,8 +19,6 @@ from models import queue
 from models.db import session_scope
 from models.tables import OutboxMessage, SlackEvent
 
-if TYPE_CHECKING:
-    from bot.app import Hypercare
 
 RUN_SECONDS = 3600.0
 BATCH = 500  # rows per transaction: the write lock is never held long

@@ -1,4 +1,4 @@
-"""Block actions: ticket-card and App Home controls, the duplicate split button, capture confirmations."""
+"""Block actions: ticket-card and App Home controls, the duplicate buttons, capture confirmations."""
 from __future__ import annotations
 
 import json
@@ -86,6 +86,34 @@ def register(app: App, *, settings: Settings, directory: Directory) -> None:
     app.action(blocks.REOPEN)(card_change("reopen tickets", lambda s, t, u, b: ticket_actions.reopen(s, t, actor=u)))
     app.action(blocks.RESOLVE)(on_resolve)
     app.action(linking.SPLIT_ACTION)(on_not_a_duplicate)
+
+    def duplicate_decision(same: bool) -> Callable[..., None]:
+        """*Same problem* / *Different* under a suggestion: the reporter or the triage team decides."""
+
+        def listener(ack: Ack, body: dict[str, Any], context: Any, respond: Respond) -> None:
+            ack()
+            session = db(context)
+            user = body["user"]["id"]
+            value = json.loads(body["actions"][0]["value"])
+            try:
+                ticket = get_ticket(session, team_id=team_of(body), key=value["ticket"])
+                require_triager_or_reporter(team(session, body), user=user, ticket=ticket, action="decide whether it is a duplicate")
+                if same:
+                    original = linking.decide_same(session, team_id=team_of(body), ticket_key=value["ticket"], other_key=value["other"], actor=user)
+                    said = f"<@{user}> said it is the same problem: {ticket.key} is closed as a duplicate of {original.key}, and its people joined it."
+                else:
+                    linking.decide_different(session, team_id=team_of(body), ticket_key=value["ticket"], other_key=value["other"], actor=user)
+                    said = f"<@{user}> said {ticket.key} is a different problem from {value['other']}; I won't suggest it again."
+            except UserInputError as exc:
+                session.rollback()
+                _tell(session, body, respond, exc, refresh=refresh_home)
+                return
+            respond(text=said, blocks=[{"type": "context", "elements": [{"type": "mrkdwn", "text": said}]}], replace_original=True)
+
+        return listener
+
+    app.action(linking.SAME_ACTION)(duplicate_decision(True))
+    app.action(linking.DIFFERENT_ACTION)(duplicate_decision(False))
     app.action(intake.CONFIRM_FILE)(on_confirm_file)
     app.action(intake.CONFIRM_SKIP)(on_confirm_skip)
 
