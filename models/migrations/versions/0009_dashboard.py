@@ -1,7 +1,7 @@
 """dashboard: dashboard_link (signed links), ticket_root_cause, exit_criteria, report_request; ticket indexes
 
 Revision ID: 0009
-Revises: 0005
+Revises: 0006
 Create Date: 2026-12-02 07:10:00
 """
 from alembic import op
