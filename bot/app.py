@@ -11,6 +11,8 @@ from slack_sdk.web import WebClient
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from bot import apology, log
+from bot.after_ack import AfterAck, jobs_of, later
 from bot.inbox import DB, ERROR, InboxReplay, store_then_ack
 from bot.inbox_writer import InboxWriter
 from bot.outbox import OutboxDelivery, pace_for
@@ -40,6 +42,9 @@ class Hypercare:
         """`receives`: this process takes Slack's requests (a worker process only works the queues)."""
         self.checkpointer.start()
         if receives:
+            from handlers.warmup import warm_up
+
+            warm_up(self.app)  # who the bot is, and who is who, before the first request needs it
             self.inbox_writer.start()  # and moves what a crash left in the spool
         self.inbox.start()
         self.outbox.start()
@@ -47,6 +52,7 @@ class Hypercare:
 
     def stop(self) -> None:
         self.scheduler.stop()
+        self.app.after_ack.stop()
         self.inbox_writer.stop()
         self.inbox.stop()
         self.outbox.stop()
@@ -54,7 +60,7 @@ class Hypercare:
 
     def wait_idle(self, *, timeout: float = 15.0) -> bool:
         """Until every stored event is handled and every outbox message delivered (tests, console)."""
-        if not self.inbox_writer.wait_drained(timeout=timeout):
+        if not self.app.after_ack.wait_idle(timeout=timeout) or not self.inbox_writer.wait_drained(timeout=timeout):
             return False
         inbox_idle = self.inbox.wait_idle(timeout=timeout)
         outbox_idle = self.outbox.wait_idle(timeout=timeout)
@@ -92,6 +98,7 @@ def create_hypercare(
         handle=InboxReplay(engine=engine, app=app, on_done=outbox_worker.wake),
     )
     app.after_commit = outbox_worker.wake  # a request may have written outbox rows: deliver now
+    app.after_ack.on_done = outbox_worker.wake  # so may a job that ran after the acknowledgement
     app.hc_settings = settings  # listeners read configuration here (handlers.directory.settings_of)
     inbox_writer = InboxWriter(engine, on_stored=inbox_worker.wake, spool=settings.inbox_spool)
     app.use(store_then_ack(writer=inbox_writer))
@@ -137,28 +144,58 @@ class TransactionalApp(App):
         self._engine = engine
         self.after_commit: Any = lambda: None
         self.hc_settings: Settings | None = None
+        self.after_ack = AfterAck()  # what asks Slack once the request is acknowledged (bot.after_ack)
 
     def dispatch(self, req: BoltRequest) -> BoltResponse:
         if req.context.get(DB) is not None:
+            # A replayed event (already acknowledged): its listeners ask Slack before touching the
+            # session, and register no after-ack jobs.
             return super().dispatch(req)
         session = Session(self._engine, expire_on_commit=False)  # connects lazily: free when unused
         req.context[DB] = session
+        committed = False
         try:
             response = super().dispatch(req)
             if response.status < 500 and not req.context.get(ERROR):
                 session.commit()
+                committed = True
                 self.after_commit()
             else:
                 session.rollback()
             return response
+        except Exception as exc:  # e.g. the commit failed: still an apology, never a bare 500
+            session.rollback()
+            return _remember_error(exc, req, req.body, logging.getLogger("hypercare.bolt"))
         except BaseException:
             session.rollback()
             raise
         finally:
             session.close()
+            # Started now, outside the transaction, while the answer goes back to Slack.
+            self.after_ack.submit(jobs_of(req.context, committed=committed))
 
 
-def _remember_error(error: Exception, request: Any, logger: logging.Logger) -> BoltResponse:
+def _remember_error(error: Exception, request: Any, body: dict[str, Any], logger: logging.Logger) -> BoltResponse:
+    """The transaction is rolled back (dispatch sees ERROR); the person gets an apology with an id
+    that is in the log. A replayed event keeps its 500, so the inbox retries it."""
     request.context[ERROR] = f"{type(error).__name__}: {error}"
-    logger.exception("listener failed: %s", error, exc_info=error)
-    return BoltResponse(status=500, body="")
+    error_id = apology.new_error_id()
+    kind = apology.request_kind(body)
+    log.listener_failed(error_id, kind, error)
+    if kind == "event_callback":
+        return BoltResponse(status=500, body="")
+    answer = apology.ack_body(body, error_id=error_id)
+    if answer is not None:
+        return BoltResponse(status=200, body=answer)
+    url = apology.response_url_of(body)
+    if url:
+        later(request.context, lambda: _say(url, apology.apology_text(error_id)), always=True)
+    return BoltResponse(status=200, body="")
+
+
+def _say(url: str, text: str) -> None:
+    from slack_sdk.webhook import WebhookClient
+
+    from bot.blocks import ephemeral
+
+    WebhookClient(url).send_dict({**ephemeral(text), "replace_original": False})

@@ -109,6 +109,10 @@ def _new(session: Session, command: CommandInput, args: list[str]) -> Reply:
         from bot.modals import new_ticket_modal
 
         return Reply(text="Opening the new-ticket form…", open_view=new_ticket_modal(channel=command.channel))
+    earlier = intake.earlier_same_text(session, team_id=command.team_id, channel=command.channel, user=command.user, text=text)
+    if earlier is not None:
+        return Reply(text=f"Already filed as {earlier.key}: {earlier.title} (you sent this a moment ago; it is filed once).",
+                     blocks=blocks.ticket_card(earlier, with_actions=False))
     ticket = intake.file_text(session, team_id=command.team_id, channel=command.channel, user=command.user, text=text)
     return Reply(text=f"Filed {ticket.key}: {ticket.title}", blocks=blocks.ticket_card(ticket, with_actions=False))
 

@@ -6,9 +6,11 @@ from slack_bolt import App
 from handlers import actions, commands, events, messages, shortcuts, views
 from handlers import followups
 from handlers import loop
+from handlers import warmup
 
 
 def register(app: App) -> None:
     for module in (messages, events, commands, actions, views, shortcuts, followups):
         module.register(app)
     loop.register(app)
+    warmup.register(app)  # answers the start-up request that fills Bolt's auth.test cache

@@ -1,0 +1,82 @@
+"""Work that asks Slack after a request is acknowledged: never before the ack, never inside a
+database transaction (docs/acknowledgements.md).
+
+A listener only registers a job in the request's context (`later`); the app (bot.app) hands the
+jobs to this runner once the request's transaction has committed, while the HTTP answer goes back
+to Slack. A job that writes opens its own short transaction after its Web API calls.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, MutableMapping
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+logger = logging.getLogger("hypercare.after_ack")
+
+LATER = "hc_after_commit"  # jobs run only when the request's transaction committed
+ALWAYS = "hc_after_ack"  # jobs run whatever happened (e.g. the apology for an unexpected error)
+
+Job = Callable[[], None]
+
+
+def later(context: MutableMapping[str, Any], job: Job, *, always: bool = False) -> None:
+    """Run `job` after this request is acknowledged (and its transaction committed, unless `always`)."""
+    context.setdefault(ALWAYS if always else LATER, []).append(job)
+
+
+def jobs_of(context: MutableMapping[str, Any], *, committed: bool) -> list[Job]:
+    found: list[Job] = list(context.get(ALWAYS) or [])
+    if committed:
+        found = list(context.get(LATER) or []) + found
+    return found
+
+
+class AfterAck:
+    """A small thread pool for after-acknowledgement jobs; `wait_idle` lets tests and the console
+    wait for them. A job that fails is logged and never retried (what it does is a courtesy the user
+    can repeat: open a form, say where a ticket went)."""
+
+    def __init__(self, *, threads: int = 8) -> None:
+        self._threads = threads
+        self._pool: ThreadPoolExecutor | None = None
+        self.on_done: Callable[[], None] = lambda: None  # bot.app: wake the outbox
+        self._pending = 0
+        self._idle = threading.Condition()
+
+    def submit(self, jobs: list[Job]) -> None:
+        for job in jobs:
+            with self._idle:
+                self._pending += 1
+                if self._pool is None:
+                    self._pool = ThreadPoolExecutor(max_workers=self._threads, thread_name_prefix="after-ack")
+                pool = self._pool
+            try:
+                pool.submit(self._run, job)
+            except RuntimeError:  # shutting down: the job is a courtesy, dropping it loses nothing stored
+                self._finished()
+
+    def _run(self, job: Job) -> None:
+        try:
+            job()
+        except Exception:  # noqa: BLE001 - a job must never kill the pool thread
+            logger.exception("after-acknowledgement job %s failed", getattr(job, "__qualname__", job))
+        finally:
+            self._finished()
+            self.on_done()  # a job may have written outbox rows
+
+    def _finished(self) -> None:
+        with self._idle:
+            self._pending -= 1
+            self._idle.notify_all()
+
+    def wait_idle(self, *, timeout: float) -> bool:
+        with self._idle:
+            return self._idle.wait_for(lambda: self._pending <= 0, timeout=timeout)
+
+    def stop(self) -> None:
+        with self._idle:
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=False)
