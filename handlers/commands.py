@@ -8,17 +8,59 @@ from slack_bolt import Ack, App
 from slack_sdk.web import WebClient
 
 from bot import blocks
-from bot.commands import CommandInput, run
+from bot.commands import CommandInput, Reply, run
 import bot.digest_commands  # noqa: F401  (registers `/hc digest`)
 from bot.errors import UserInputError
 from models.db import session_scope
 from handlers.context import db
 from handlers.directory import Directory, directory_of, settings_of
-from handlers.later import later, open_view_later, say
+from handlers.later import guarded, later, open_view_later, say
 from handlers.membership import Asked, Membership, membership_of
 
 # Subcommands that post into the channel they were typed in need the bot to be a member there.
 POSTS_IN_CHANNEL = frozenset({"new", "capture"})
+
+
+# A report is stored at once even where the bot's membership is not known yet (nothing typed may be
+# lost): it is answered optimistically and corrected by response_url. Other commands that need a
+# fact the caches lack are answered "one moment", then run again once Slack has told us.
+STORES_AT_ONCE = frozenset({"new"})
+
+
+class Lookups:
+    """What one run of a command needed and the caches did not know."""
+
+    def __init__(self, membership: Membership, directory: Directory) -> None:
+        self.asked = Asked(membership)
+        self._directory = directory
+        self.names: list[str] = []
+
+    def find_user(self, name: str) -> str | None:
+        found = self._directory.find_user(name)
+        if found is None:
+            self.names.append(name)
+        return found
+
+
+def _execute(session: Any, request: CommandInput, lookups: Lookups) -> Reply:
+    request = replace(request, find_user=lookups.find_user, is_member=lookups.asked.is_member)
+    subcommand = _subcommand(request)
+    member = subcommand not in POSTS_IN_CHANNEL or lookups.asked.is_member(request.channel)
+    if not member and subcommand not in STORES_AT_ONCE:
+        raise UserInputError(blocks.not_a_member_text(request.channel))
+    reply = run(session, request)
+    if not member and reply.open_view is None:  # stored all the same: say why its card may not appear
+        reply = replace(reply, text=f"{reply.text}\n{_not_there(request.channel)}", blocks=None)
+    return reply
+
+
+def _not_there(channel: str) -> str:
+    return (blocks.not_a_member_text(channel, to="post there") + " What I answered is saved; once I'm invited, "
+            "send the same command again and I'll post it.")
+
+
+def _subcommand(request: CommandInput) -> str:
+    return request.text.strip().split(" ", 1)[0].lower()
 
 
 def register(app: App) -> None:
@@ -28,35 +70,30 @@ def register(app: App) -> None:
 
     def on_hc(ack: Ack, command: dict[str, Any], context: Any, client: WebClient) -> None:
         session = db(context)
-        asked = Asked(membership)
-        unknown_names: list[str] = []
-
-        def find_user(name: str) -> str | None:
-            found = directory.find_user(name)
-            if found is None:
-                unknown_names.append(name)
-            return found
-
         request = CommandInput(
             team_id=command.get("team_id", ""), channel=command.get("channel_id", ""), user=command.get("user_id", ""),
             text=command.get("text", ""), trigger_id=command.get("trigger_id"),
-            settings=settings, usergroup_members=directory.usergroup_members(), find_user=find_user,
-            is_member=asked.is_member,
+            settings=settings, usergroup_members=directory.usergroup_members(),
         )
         response_url = command.get("response_url")
+        lookups = Lookups(membership, directory)
+        reply: Reply | None = None
         try:
-            if request.text.strip().split(" ", 1)[0].lower() in POSTS_IN_CHANNEL and not asked.is_member(request.channel):
-                raise UserInputError(blocks.not_a_member_text(request.channel))
-            reply = run(session, request)
+            reply = _execute(session, request, lookups)
         except UserInputError as exc:
             session.rollback()  # nothing a refused command started may stick
-            if unknown_names and response_url and directory.could_learn():
-                # A name the cached people list does not know: ask Slack after the ack, then answer.
-                ack(**blocks.ephemeral(f"Looking up {', '.join(unknown_names)}… I'll answer here in a moment."))
-                engine = session.get_bind()
-                later(context, lambda: _run_again(engine, request, directory, response_url))
-                return
-            ack(**blocks.error_reply(exc))
+            refusal = exc
+        names = lookups.names if lookups.names and directory.could_learn(lookups.names) else []
+        stored = _subcommand(request) in STORES_AT_ONCE and reply is not None
+        channels = [] if stored else lookups.asked.guessed + lookups.asked.doubted
+        if (names or channels) and response_url:
+            session.rollback()
+            ack(**blocks.ephemeral("One moment, I'm checking with Slack… I'll answer here."))
+            engine = session.get_bind()
+            later(context, guarded(lambda: _run_again(engine, request, membership, directory, names, channels, response_url), response_url=response_url))
+            return
+        if reply is None:
+            ack(**blocks.error_reply(refusal))
             return
         if reply.open_view is not None and request.trigger_id:
             ack()  # the modal is the answer; it opens right after this acknowledgement
@@ -64,26 +101,29 @@ def register(app: App) -> None:
                             response_url=response_url, retry=f"Please run `/hc {request.text.strip()}` again.")
         else:
             ack(**reply.payload())
-        for channel in asked.guessed:  # answered as if the bot were there: check, and correct if not
+        for channel in lookups.asked.guessed:  # stored optimistically: check, and correct if need be
             later(context, lambda channel=channel: _correct_membership(membership, channel, response_url))
 
     app.command("/hc")(on_hc)
 
 
-def _run_again(engine: Any, request: CommandInput, directory: Directory, response_url: str) -> None:
-    """After the ack: read the people list again, run the command in a new transaction, answer by response_url."""
-    directory.refresh_users()
+def _run_again(engine: Any, request: CommandInput, membership: Membership, directory: Directory,
+               names: list[str], channels: list[str], response_url: str) -> None:
+    """After the ack: ask Slack what the caches lacked, run the command in a new transaction, answer by response_url."""
+    if names:
+        directory.refresh_users()
+    for channel in channels:
+        membership.check(channel)
+    lookups = Lookups(membership, directory)
     try:
         with session_scope(engine) as session:
-            reply = run(session, replace(request, find_user=directory.find_user))
-        answer = reply.payload()
+            answer = _execute(session, request, lookups).payload()
     except UserInputError as exc:
         answer = blocks.error_reply(exc)
+    directory.note_missing(lookups.names)
     say(response_url, answer["text"], **{k: v for k, v in answer.items() if k != "text"})
 
 
 def _correct_membership(membership: Membership, channel: str, response_url: str | None) -> None:
-    if membership.check(channel):
-        return
-    say(response_url, blocks.not_a_member_text(channel, to="post there") + " What I answered above is saved; "
-        "once I'm invited, send the same command again and I'll post it.")
+    if not membership.check(channel):
+        say(response_url, _not_there(channel))

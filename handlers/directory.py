@@ -20,7 +20,6 @@ from bot.settings import Settings
 logger = logging.getLogger("hypercare.directory")
 GROUP_TTL_SECONDS = 60.0  # a person added to the user group can triage within a minute
 USERS_TTL_SECONDS = 300.0
-USERS_MIN_REFRESH_SECONDS = 10.0  # a typo must not make every command re-read the whole user list
 
 
 def settings_of(app: Any) -> Settings:
@@ -46,6 +45,7 @@ class Directory:
         self._group: tuple[float, frozenset[str]] | None = None
         self._users: tuple[float, dict[str, str]] | None = None
         self._refreshing: set[str] = set()
+        self._missing: dict[str, float] = {}  # name -> the people list (its load time) it was missing from
 
     def usergroup_members(self) -> frozenset[str]:
         """Members of HYPERCARE_TRIAGE_USERGROUP, from the cache (a stale one is refreshed aside)."""
@@ -67,11 +67,20 @@ class Directory:
             self._in_background("users", self.refresh_users)
         return cached[1].get(wanted) if cached and wanted else None
 
-    def could_learn(self) -> bool:
-        """Would asking Slack again be worth it (the list is missing, or older than the minimum)?"""
+    def could_learn(self, names: list[str]) -> bool:
+        """Would reading the people list again help with these names? Not for a name already
+        missing from the newest list (a typo must not make every command re-read the whole list)."""
         with self._lock:
             cached = self._users
-        return cached is None or self._clock() - cached[0] >= USERS_MIN_REFRESH_SECONDS
+            if cached is None:
+                return True
+            return any(self._missing.get(n.strip().lstrip("@").lower()) != cached[0] for n in names)
+
+    def note_missing(self, names: list[str]) -> None:
+        with self._lock:
+            if self._users is not None:
+                for name in names:
+                    self._missing[name.strip().lstrip("@").lower()] = self._users[0]
 
     def _in_background(self, what: str, refresh: Callable[[], object]) -> None:
         with self._lock:

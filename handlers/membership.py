@@ -89,7 +89,8 @@ class Asked:
 
     def __init__(self, membership: Membership) -> None:
         self._membership = membership
-        self.guessed: list[str] = []
+        self.guessed: list[str] = []  # not known: answered "yes"
+        self.doubted: list[str] = []  # known as "no", which an /invite since may have changed
 
     def is_member(self, channel: str) -> bool:
         known = self._membership.known(channel)
@@ -97,4 +98,6 @@ class Asked:
             if channel not in self.guessed:
                 self.guessed.append(channel)
             return True
+        if not known and channel not in self.doubted:
+            self.doubted.append(channel)
         return known

@@ -230,11 +230,11 @@ def test_not_a_member_says_how_to_invite(bot: RunningBot) -> None:
     assert first["text"].startswith("Filed HC-1")
     correction = bot.fake.wait_for("response_url:new1")[0].params
     assert correction["response_type"] == "ephemeral" and "/invite @Hypercare" in correction["text"] and "saved" in correction["text"]
-    # Known now: refused at once, and nothing more is filed.
+    # Known now: still filed (nothing typed is lost), and the answer itself says how to invite the bot.
     answer = bot.slack.command(text="new the printer is on fire", channel="G_SECRET").json()
-    assert answer["response_type"] == "ephemeral" and "/invite @Hypercare" in answer["text"]
+    assert answer["response_type"] == "ephemeral" and answer["text"].startswith("Filed HC-2") and "/invite @Hypercare" in answer["text"]
     bot.settle()
-    assert [t.key for t in tickets(bot)] == ["HC-1"]
+    assert [t.key for t in tickets(bot)] == ["HC-1", "HC-2"]
 
 
 def test_thread_reply_edit_delete_and_files(bot: RunningBot) -> None:
