@@ -38,7 +38,7 @@ class AfterAck:
     wait for them. A job that fails is logged and never retried (what it does is a courtesy the user
     can repeat: open a form, say where a ticket went)."""
 
-    def __init__(self, *, threads: int = 8) -> None:
+    def __init__(self, *, threads: int = 32) -> None:  # jobs wait on Slack, not on the CPU
         self._threads = threads
         self._pool: ThreadPoolExecutor | None = None
         self.on_done: Callable[[], None] = lambda: None  # bot.app: wake the outbox
