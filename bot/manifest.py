@@ -75,6 +75,7 @@ METHODS_USED = {
     "conversations.open", "reactions.remove",  # resolution DMs; a reopened report loses its check mark
     "files.getUploadURLExternal", "files.completeUploadExternal",  # the digest's chart
     "auth.test",  # the bot's own ids, to drop its own events at the acknowledgement (no scope needed)
+    "views.update",  # a form opened before membership was known turns into how to invite the bot (no scope)
 }
 
 MANIFEST: dict[str, Any] = {

@@ -78,6 +78,7 @@ def register(app: App) -> None:
         response_url = command.get("response_url")
         lookups = Lookups(membership, directory)
         reply: Reply | None = None
+        refusal: UserInputError | None = None
         try:
             reply = _execute(session, request, lookups)
         except UserInputError as exc:
@@ -93,14 +94,17 @@ def register(app: App) -> None:
             later(context, guarded(lambda: _run_again(engine, request, membership, directory, names, channels, response_url), response_url=response_url))
             return
         if reply is None:
+            assert refusal is not None
             ack(**blocks.error_reply(refusal))
             return
         if reply.open_view is not None and request.trigger_id:
             ack()  # the modal is the answer; it opens right after this acknowledgement
             open_view_later(context, client=client, trigger_id=request.trigger_id, view=reply.open_view,
                             response_url=response_url, retry=f"Please run `/hc {request.text.strip()}` again.")
-        else:
-            ack(**reply.payload())
+            for channel in lookups.asked.guessed:  # known by the time the form is sent (handlers.views)
+                membership.check_in_background(channel)
+            return
+        ack(**reply.payload())
         for channel in lookups.asked.guessed:  # stored optimistically: check, and correct if need be
             later(context, lambda channel=channel: _correct_membership(membership, channel, response_url))
 

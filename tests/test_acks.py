@@ -128,3 +128,23 @@ def test_an_unexpected_error_is_an_apology_with_an_error_id_that_is_in_the_log(b
     said = bot.fake.wait_for("response_url:split")[0].params
     click_id = re.search(r"error id: `([0-9a-f]+)`", said["text"]).group(1)  # type: ignore[union-attr]
     assert said["response_type"] == "ephemeral" and any(click_id in r.getMessage() for r in caplog.records)
+
+
+def test_events_are_acknowledged_at_once_even_the_first_one_and_a_view_submission_too(slow_bot: RunningBot) -> None:
+    # The first event after start: the bot's own ids (auth.test) are asked in the background, not waited on.
+    response, took = timed(lambda: slow_bot.slack.message(channel="C100", user="U_REP", text="The invoice PDF download fails with error 500 on Chrome"))
+    assert response.status == 200 and took < BOUND, f"the first event took {took:.2f}s"
+    response, took = timed(lambda: slow_bot.slack.message(channel="C100", user="U_REP2", text="Login times out for EU users since the deploy"))
+    assert response.status == 200 and took < BOUND, f"an event took {took:.2f}s"
+    message = {"type": "message", "ts": new_ts(), "user": "U_AUTHOR", "text": "Billing page shows last year's prices"}
+    values = {name: {"value": {"type": "plain_text_input", "value": value}} for name, value in (
+        ("title", "Billing page shows last year's prices"), ("description", "Prices are from 2024"), ("steps", None),
+        ("expected", None), ("actual", None), ("environment", None))}
+    values.update({name: {"value": {"type": "static_select", "selected_option": {"value": value}}} for name, value in (("category", "bug"), ("severity", "low"))})
+    meta = json.dumps({"channel": "C100", "message_ts": message["ts"], "reporter": "U_AUTHOR"})
+    response, took = timed(lambda: slow_bot.slack.view_submission(callback_id="hc_new_ticket", values=values, private_metadata=meta, user="U_T"))
+    assert response.status == 200 and took < BOUND, f"the form submission took {took:.2f}s"
+    slow_bot.settle(timeout=90)
+    filed = {t.title: t for t in tickets(slow_bot)}
+    assert "Billing page shows last year's prices" in filed and len(filed) == 3
+    assert filed["Billing page shows last year's prices"].permalink, "the report's link is asked for after the ack, then stored"
