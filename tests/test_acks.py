@@ -10,9 +10,10 @@ import json
 import logging
 import re
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
+from slack_sdk.web import WebClient
 from sqlalchemy import select, text
 from sqlmodel import Session
 
@@ -35,7 +36,7 @@ def slow_bot(fake_slack: FakeSlack, database_url: str) -> Iterator[RunningBot]:
     stop_bot(running)
 
 
-def timed(send: callable) -> tuple[Response, float]:  # type: ignore[valid-type]
+def timed(send: Callable[[], Response]) -> tuple[Response, float]:
     started = time.monotonic()
     response = send()
     return response, time.monotonic() - started
@@ -44,6 +45,22 @@ def timed(send: callable) -> tuple[Response, float]:  # type: ignore[valid-type]
 def tickets(bot: RunningBot) -> list[Ticket]:
     with Session(bot.engine) as session:
         return list(session.execute(select(Ticket).order_by(Ticket.number)).scalars())
+
+
+def test_the_fake_slack_really_is_slow_for_every_or_selected_methods(fake_slack: FakeSlack) -> None:
+    """So the bounds below cannot pass because the fake was quick."""
+    client = WebClient(token="xoxb-test", base_url=fake_slack.url)
+    fake_slack.delay_all(seconds=1.0)
+    started = time.monotonic()
+    assert client.auth_test()["ok"] and time.monotonic() - started >= 1.0
+    fake_slack.delay_all(seconds=1.0, methods=["views.open"])
+    started = time.monotonic()
+    client.auth_test()
+    assert time.monotonic() - started < 0.5, "only the selected methods are slow"
+    started = time.monotonic()
+    client.views_open(trigger_id="t", view={"type": "modal", "title": {"type": "plain_text", "text": "x"}, "blocks": []})
+    assert time.monotonic() - started >= 1.0
+    fake_slack.delay_all(seconds=0)
 
 
 def test_hc_new_and_list_are_acknowledged_at_once_when_slack_is_slow(slow_bot: RunningBot) -> None:
