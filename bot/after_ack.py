@@ -80,3 +80,30 @@ class AfterAck:
             pool, self._pool = self._pool, None
         if pool is not None:
             pool.shutdown(wait=True, cancel_futures=False)
+
+
+class Background:
+    """Each named refresh (a cache's, asked of Slack) at most once at a time, on its own thread:
+    started from the request path, it never delays the request nor runs inside its transaction."""
+
+    def __init__(self, *, what: str) -> None:
+        self._what = what
+        self._running: set[str] = set()
+        self._lock = threading.Lock()
+
+    def run(self, name: str, job: Callable[[], object]) -> None:
+        with self._lock:
+            if name in self._running:
+                return
+            self._running.add(name)
+
+        def run() -> None:
+            try:
+                job()
+            except Exception as exc:  # noqa: BLE001 - the cache keeps what it knew, and asks again later
+                logger.warning("refreshing %s %s failed: %s", self._what, name, exc)
+            finally:
+                with self._lock:
+                    self._running.discard(name)
+
+        threading.Thread(target=run, name=f"{self._what}-{name}", daemon=True).start()

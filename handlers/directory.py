@@ -15,6 +15,7 @@ from typing import Any
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web import WebClient
 
+from bot.after_ack import Background
 from bot.settings import Settings
 
 logger = logging.getLogger("hypercare.directory")
@@ -44,7 +45,7 @@ class Directory:
         self._lock = threading.Lock()
         self._group: tuple[float, frozenset[str]] | None = None
         self._users: tuple[float, dict[str, str]] | None = None
-        self._refreshing: set[str] = set()
+        self._background = Background(what="directory")
         self._missing: dict[str, float] = {}  # name -> the people list (its load time) it was missing from
 
     def usergroup_members(self) -> frozenset[str]:
@@ -54,7 +55,7 @@ class Directory:
         with self._lock:
             cached = self._group
         if cached is None or self._clock() - cached[0] >= GROUP_TTL_SECONDS:
-            self._in_background("group", self.refresh_group)
+            self._background.run("group", self.refresh_group)
         return cached[1] if cached else frozenset()
 
     def find_user(self, name: str) -> str | None:
@@ -64,7 +65,7 @@ class Directory:
         with self._lock:
             cached = self._users
         if cached is not None and self._clock() - cached[0] >= USERS_TTL_SECONDS:
-            self._in_background("users", self.refresh_users)
+            self._background.run("users", self.refresh_users)
         return cached[1].get(wanted) if cached and wanted else None
 
     def could_learn(self, names: list[str]) -> bool:
@@ -81,23 +82,6 @@ class Directory:
             if self._users is not None:
                 for name in names:
                     self._missing[name.strip().lstrip("@").lower()] = self._users[0]
-
-    def _in_background(self, what: str, refresh: Callable[[], object]) -> None:
-        with self._lock:
-            if what in self._refreshing:
-                return
-            self._refreshing.add(what)
-
-        def run() -> None:
-            try:
-                refresh()
-            except Exception as exc:  # noqa: BLE001 - the cache keeps what it knew
-                logger.warning("refreshing the %s directory failed: %s", what, exc)
-            finally:
-                with self._lock:
-                    self._refreshing.discard(what)
-
-        threading.Thread(target=run, name=f"directory-{what}", daemon=True).start()
 
     def refresh_group(self) -> frozenset[str]:
         """Ask Slack for the user group's members (start-up, background, after an ack: never on the request path)."""

@@ -15,7 +15,7 @@ from typing import Any
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web import WebClient
 
-from bot import log
+from bot.after_ack import Background
 
 TTL_SECONDS = 300.0  # a member stays known this long; then it is asked again, in the background
 
@@ -34,7 +34,7 @@ class Membership:
         self._client = client
         self._clock = clock
         self._cache: dict[str, tuple[float, bool]] = {}
-        self._checking: set[str] = set()
+        self._background = Background(what="membership")
         self._lock = threading.Lock()
 
     def known(self, channel: str) -> bool | None:
@@ -67,21 +67,7 @@ class Membership:
         return member
 
     def check_in_background(self, channel: str) -> None:
-        with self._lock:
-            if channel in self._checking:
-                return
-            self._checking.add(channel)
-
-        def run() -> None:
-            try:
-                self.check(channel)
-            except Exception as exc:  # noqa: BLE001 - the cache keeps what it knew
-                log.after_ack_failed(f"conversations.info {channel}", exc)
-            finally:
-                with self._lock:
-                    self._checking.discard(channel)
-
-        threading.Thread(target=run, name=f"membership-{channel}", daemon=True).start()
+        self._background.run(channel, lambda: self.check(channel))
 
 
 class Asked:

@@ -145,6 +145,12 @@ def test_an_unexpected_error_is_an_apology_with_an_error_id_that_is_in_the_log(b
     said = bot.fake.wait_for("response_url:split")[0].params
     click_id = re.search(r"error id: `([0-9a-f]+)`", said["text"]).group(1)  # type: ignore[union-attr]
     assert said["response_type"] == "ephemeral" and any(click_id in r.getMessage() for r in caplog.records)
+    # A form whose submission breaks: the apology is a small modal on top of it (what was typed stays).
+    broken = bot.slack.view_submission(callback_id="hc_resolve", values={}, private_metadata="not json", user="U1").json()
+    assert broken["response_action"] == "push"
+    pushed = json.dumps(broken["view"])
+    form_id = re.search(r"error id: `([0-9a-f]+)`", pushed).group(1)  # type: ignore[union-attr]
+    assert any(form_id in r.getMessage() for r in caplog.records)
 
 
 def test_events_are_acknowledged_at_once_even_the_first_one_and_a_view_submission_too(slow_bot: RunningBot) -> None:
