@@ -31,7 +31,7 @@ class Hypercare:
     settings: Settings
     engine: Engine
     client: WebClient
-    app: App
+    app: TransactionalApp
     inbox: LaneWorker[SlackEvent]
     outbox: LaneWorker[OutboxMessage]
     scheduler: Scheduler

@@ -10,7 +10,7 @@ from slack_sdk.web import WebClient
 from bot import blocks
 from bot.commands import CommandInput, Reply, run
 import bot.digest_commands  # noqa: F401  (registers `/hc digest`)
-from bot.errors import UserInputError
+from bot.errors import PermissionDenied, UserInputError
 from models.db import session_scope
 from handlers.context import db
 from handlers.directory import Directory, directory_of, settings_of
@@ -87,11 +87,13 @@ def register(app: App) -> None:
         names = lookups.names if lookups.names and directory.could_learn(lookups.names) else []
         stored = _subcommand(request) in STORES_AT_ONCE and reply is not None
         channels = [] if stored else lookups.asked.guessed + lookups.asked.doubted
-        if (names or channels) and response_url:
+        group = isinstance(refusal, PermissionDenied) and directory.group_unknown()  # they may be in it
+        if (names or channels or group) and response_url:
             session.rollback()
             ack(**blocks.ephemeral("One moment, I'm checking with Slack… I'll answer here."))
             engine = session.get_bind()
-            later(context, guarded(lambda: _run_again(engine, request, membership, directory, names, channels, response_url), response_url=response_url))
+            later(context, guarded(lambda: _run_again(engine, request, membership, directory, names, channels, group, response_url),
+                                   response_url=response_url))
             return
         if reply is None:
             assert refusal is not None
@@ -112,12 +114,14 @@ def register(app: App) -> None:
 
 
 def _run_again(engine: Any, request: CommandInput, membership: Membership, directory: Directory,
-               names: list[str], channels: list[str], response_url: str) -> None:
+               names: list[str], channels: list[str], group: bool, response_url: str) -> None:
     """After the ack: ask Slack what the caches lacked, run the command in a new transaction, answer by response_url."""
     if names:
         directory.refresh_users()
     for channel in channels:
         membership.check(channel)
+    if group:
+        request = replace(request, usergroup_members=directory.refresh_group())
     lookups = Lookups(membership, directory)
     try:
         with session_scope(engine) as session:

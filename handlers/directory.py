@@ -58,6 +58,11 @@ class Directory:
             self._background.run("group", self.refresh_group)
         return cached[1] if cached else frozenset()
 
+    def group_unknown(self) -> bool:
+        """A triage user group is configured but its members were never loaded (Slack was down at start-up)."""
+        with self._lock:
+            return bool(self._settings.triage_usergroup) and self._group is None
+
     def find_user(self, name: str) -> str | None:
         """The user id for a bare `@name` (handle, display name or real name; case-insensitive),
         from the cache; None also when the cache does not know the name (see `could_learn`)."""

@@ -171,3 +171,25 @@ def test_events_are_acknowledged_at_once_even_the_first_one_and_a_view_submissio
     filed = {t.title: t for t in tickets(slow_bot)}
     assert "Billing page shows last year's prices" in filed and len(filed) == 3
     assert filed["Billing page shows last year's prices"].permalink, "the report's link is asked for after the ack, then stored"
+
+
+def test_a_triage_user_group_slack_could_not_list_at_start_is_asked_after_the_ack(fake_slack: FakeSlack, database_url: str) -> None:
+    fake_slack.add_usergroup(usergroup_id="S_TRIAGE", handle="triage", users=["U_G1"])
+    fake_slack.fail_next("usergroups.users.list", status=500, times=2)  # Slack down at start-up (and its one retry)
+    running = start_bot(fake=fake_slack, database_url=database_url, triage_usergroup="S_TRIAGE", scheduler_enabled=False)
+    try:
+        fake_slack.delay_all(seconds=SLOW)  # the refresh this request starts aside is still on its way below
+        running.slack.command(text="new Exports time out after 30 seconds", channel="C100", user="U_REP")
+        url = fake_slack.response_url(key="sev")
+        response, took = timed(lambda: running.slack.command(text="severity HC-1 low", channel="C100", user="U_G1", response_url=url))
+        assert took < BOUND and response.json()["text"].startswith("One moment")
+        answer = fake_slack.wait_for("response_url:sev", timeout=20)[0].params
+        assert "Only the triage team" not in answer["text"] and "low" in answer["text"]
+        fake_slack.delay_all(seconds=0)
+        running.settle(timeout=60)
+        assert tickets(running)[0].severity == "low"
+        refused = running.slack.command(text="severity HC-1 high", channel="C100", user="U_OUTSIDER").json()
+        assert "Only the triage team" in refused["text"], "known now: an outsider is refused at once"
+    finally:
+        fake_slack.delay_all(seconds=0)
+        stop_bot(running)
