@@ -7,13 +7,16 @@ to Slack. A job that writes opens its own short transaction after its Web API ca
 """
 from __future__ import annotations
 
-import logging
 import threading
 from collections.abc import Callable, MutableMapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-logger = logging.getLogger("hypercare.after_ack")
+from slack_sdk.webhook import WebhookClient
+
+from bot import log
+from bot.blocks import ephemeral
+
 
 LATER = "hc_after_commit"  # jobs run only when the request's transaction committed
 ALWAYS = "hc_after_ack"  # jobs run whatever happened (e.g. the apology for an unexpected error)
@@ -31,6 +34,15 @@ def jobs_of(context: MutableMapping[str, Any], *, committed: bool) -> list[Job]:
     if committed:
         found = list(context.get(LATER) or []) + found
     return found
+
+
+def say(response_url: str | None, text: str, **extra: Any) -> None:
+    """An ephemeral message by response_url (valid 30 minutes, five times); nothing without one."""
+    if not response_url:
+        return
+    answer = WebhookClient(response_url).send_dict({**ephemeral(text), "replace_original": False, **extra})
+    if answer.status_code >= 400:
+        log.after_ack_failed("a response_url message", f"HTTP {answer.status_code}")
 
 
 class AfterAck:
@@ -61,7 +73,7 @@ class AfterAck:
         try:
             job()
         except Exception:  # noqa: BLE001 - a job must never kill the pool thread
-            logger.exception("after-acknowledgement job %s failed", getattr(job, "__qualname__", job))
+            log.after_ack_job_crashed(getattr(job, "__qualname__", str(job)))
         finally:
             self._finished()
             self.on_done()  # a job may have written outbox rows
@@ -101,7 +113,7 @@ class Background:
             try:
                 job()
             except Exception as exc:  # noqa: BLE001 - the cache keeps what it knew, and asks again later
-                logger.warning("refreshing %s %s failed: %s", self._what, name, exc)
+                log.after_ack_failed(f"refreshing {self._what} {name}", exc)
             finally:
                 with self._lock:
                     self._running.discard(name)

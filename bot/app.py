@@ -12,7 +12,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from bot import apology, log
-from bot.after_ack import AfterAck, jobs_of, later
+from bot.after_ack import AfterAck, jobs_of, later, say
 from bot.inbox import DB, ERROR, InboxReplay, store_then_ack
 from bot.inbox_writer import InboxWriter
 from bot.outbox import OutboxDelivery, pace_for
@@ -189,13 +189,6 @@ def _remember_error(error: Exception, request: Any, body: dict[str, Any], logger
         return BoltResponse(status=200, body=answer)
     url = apology.response_url_of(body)
     if url:
-        later(request.context, lambda: _say(url, apology.apology_text(error_id)), always=True)
+        later(request.context, lambda: say(url, apology.apology_text(error_id)), always=True)
     return BoltResponse(status=200, body="")
 
-
-def _say(url: str, text: str) -> None:
-    from slack_sdk.webhook import WebhookClient
-
-    from bot.blocks import ephemeral
-
-    WebhookClient(url).send_dict({**ephemeral(text), "replace_original": False})

@@ -52,3 +52,7 @@ def listener_failed(error_id: str, kind: str, error: BaseException) -> None:
 
 def after_ack_failed(what: str, error: object) -> None:
     logger.warning("after the acknowledgement, %s failed: %s", what, error)
+
+
+def after_ack_job_crashed(job: str) -> None:
+    logger.exception("after the acknowledgement, job %s hit an unexpected error", job)

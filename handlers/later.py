@@ -7,11 +7,9 @@ from typing import Any
 
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web import WebClient
-from slack_sdk.webhook import WebhookClient
 
 from bot import apology, log
-from bot.after_ack import Job, later
-from bot.blocks import ephemeral
+from bot.after_ack import Job, later, say
 
 __all__ = ["guarded", "later", "open_view_later", "say", "say_later"]
 
@@ -28,15 +26,6 @@ def guarded(job: Job, *, response_url: str | None) -> Job:
             say(response_url, apology.apology_text(error_id))
 
     return run
-
-
-def say(response_url: str | None, text: str, **extra: Any) -> None:
-    """An ephemeral message by response_url (valid 30 minutes, five times); nothing without one."""
-    if not response_url:
-        return
-    answer = WebhookClient(response_url).send_dict({**ephemeral(text), "replace_original": False, **extra})
-    if answer.status_code >= 400:
-        log.after_ack_failed("a response_url message", f"HTTP {answer.status_code}")
 
 
 def say_later(context: MutableMapping[str, Any], response_url: str | None, text: str, **extra: Any) -> None:
