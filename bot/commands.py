@@ -53,7 +53,7 @@ class Reply:
     extras: dict[str, Any] = field(default_factory=dict)
 
     def payload(self) -> dict[str, Any]:
-        body: dict[str, Any] = {"response_type": self.response_type, "text": blocks.safe(self.text)}
+        body: dict[str, Any] = {"response_type": self.response_type, "text": blocks.bot_mrkdwn(self.text)}
         if self.blocks is not None:
             body["blocks"] = self.blocks
         return body
@@ -110,7 +110,7 @@ def _new(session: Session, command: CommandInput, args: list[str]) -> Reply:
 
         return Reply(text="Opening the new-ticket form…", open_view=new_ticket_modal(channel=command.channel))
     ticket = intake.file_text(session, team_id=command.team_id, channel=command.channel, user=command.user, text=text)
-    return Reply(text=f"Filed {ticket.key}: {ticket.title}", blocks=blocks.ticket_card(ticket, with_actions=False))
+    return Reply(text=f"Filed {ticket.key}: {blocks.safe(ticket.title, limit=200)}", blocks=blocks.ticket_card(ticket, with_actions=False))
 
 
 @subcommand("capture", "/hc capture auto|confirm|off")

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["slack_to_text", "mask_pii", "neutralize_mentions", "strip_html_comments", "collapse_ws"]
+__all__ = ["slack_to_text", "mask_pii", "neutralize_mentions", "neutralize_pings", "escape_mrkdwn", "strip_html_comments",
+           "collapse_ws"]
 
 ZWSP = "\u200b"
 
@@ -41,7 +42,8 @@ def _angle(match: re.Match[str]) -> str:
             return label or word.split("^", 1)[0]   # <!date^...|fallback>
         return match.group(0)                        # e.g. an HTML comment: not Slack markup
     if target.startswith("mailto:"):
-        return label or target[len("mailto:"):]
+        address = target[len("mailto:"):]
+        return address if not label or label == address else f"{label} ({address})"
     if re.match(r"[a-z][a-z0-9+.-]*://", target, re.I):
         if label and label != target:
             return f"{label} ({target})"
@@ -93,10 +95,12 @@ _TOKENS = re.compile(
     r"\b(?:xox[abposre]-[A-Za-z0-9-]{6,}|xapp-[A-Za-z0-9-]{6,}"
     r"|(?:AKIA|ASIA)[0-9A-Z]{16}"
     r"|gh[pousr]_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,}"
-    r"|sk_(?:live|test)_[A-Za-z0-9]{10,}|AIza[0-9A-Za-z_-]{30,})")
+    r"|sk_(?:live|test)_[A-Za-z0-9]{10,}|AIza[0-9A-Za-z_-]{30,}"
+    r"|sk-(?:proj-|svcacct-|admin-|ant-)?[A-Za-z0-9_-]{20,}"          # OpenAI (and look-alike) API keys
+    r"|gl(?:pat|ptt|dt|rt|cbt|oas|soat|ffct|imt|agent)-[A-Za-z0-9_-]{20,})")  # GitLab tokens
 _BEARER = re.compile(r"\b(Bearer|Basic)\s+[A-Za-z0-9\-._~+/]{8,}=*", re.I)
 _KEYVAL = re.compile(
-    r"(?i)\b((?:[a-z]+[_-])?(?:password|passwd|passphrase|pwd|pass|api[_-]?key|apikey|secret|"
+    r"(?i)\b((?:[a-z]+[_-])?(?:password|passwd|passphrase|pwd|pw|pass|api[_-]?key|apikey|secret|"
     r"secret[_-]?key|client[_-]?secret|token|auth[_-]?token|access[_-]?token|refresh[_-]?token|"
     r"private[_-]?key))"
     r"(\s*(?:[:=]|\bis\b)\s*)(\"[^\"\n]*\"|'[^'\n]*'|[^\s,;&\"'<>]+)")
@@ -111,15 +115,28 @@ _PHONE = re.compile(
     r"|\d{3}[-. ]\d{3}[-. ]\d{4}"                                          # 555-123-4567
     r"|0\d{2,4}[ /-]\d{3,4}(?:[ -]?\d{2,5}){0,2}"                          # 0170 1234567
     r")(?![\w.-]*\w)")
+# Numbers without the usual separators: "5551234567" / "555 1234567" (a phone number unless the
+# words before it call it an id, a code, a count…) and "123-45-6789" (a US social security number).
+# One simple pattern in its own scan: as more alternatives of _PHONE it doubled that scan's cost.
+_BARE_NUMBER = re.compile(r"\d{3}(?:-\d{2}-\d{4}| ?\d{7})(?![\w.-]*\w)")
+_NOT_A_PHONE_BEFORE = re.compile(
+    r"(?i)(?:\b(?:id|ids|code|error|errno|exit|status|order|ref|reference|build|version|port|pid|uid|gid|seed|"
+    r"timestamp|ts|epoch|size|bytes|count|offset|issue|ticket|invoice|account|acct|tracking|serial|hash|commit|"
+    r"line|row|user|customer)s?|#|=)\W{0,3}$")
+# IBAN: country, check digits, up to 30 letters/digits in groups of four (checked with mod 97).
+# (It starts with a character class, not \b, so `re` can skip ahead; _iban checks the start.)
+_IBAN = re.compile(r"[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?\b")
+_SSN_CUED = re.compile(r"(?i)\b(ssn|social security(?: number| no\.?)?)(\W{0,3})\d{3}[ .]?\d{2}[ .]?\d{4}\b")
 _NON_DIGIT = re.compile(r"\D")
 _WS = re.compile(r"\s+")
 _EMAIL_HINT = re.compile(r"@[A-Za-z0-9-]+\.[A-Za-z]")
 # Literal gates: a text without any of these cannot match the pattern they guard, and a few `in`
 # scans (C substring search) are several times cheaper than one regex scan of a long text.
 _TOKEN_LITERALS = ("xox", "xapp-", "AKIA", "ASIA", "ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_", "sk_live_",
-                   "sk_test_", "AIza")
-_KEYVAL_LITERALS = ("pass", "pwd", "key", "secret", "token")
-_KEYVAL_HINT = re.compile(r"pass|pwd|key|secret|token")
+                   "sk_test_", "AIza", "sk-")
+_GITLAB_HINT = re.compile(r"gl(?:pat|ptt|dt|rt|cbt|oas|soat|ffct|imt|agent)-")  # literal prefix: a fast search
+_KEYVAL_LITERALS = ("pass", "pw", "key", "secret", "token")
+_KEYVAL_HINT = re.compile(r"pass|pw|key|secret|token")
 # Every card number (13+ digits) and every phone number masked (7+ digits, see _phone) holds 7
 # digits in a row with at most 3 of " .()+/-" between each two of them: a text without such a run
 # needs neither scan (about half of long issue bodies).
@@ -165,6 +182,35 @@ def _phone(m: re.Match[str]) -> str:
     return "[phone]"
 
 
+def _bare_number(m: re.Match[str]) -> str:
+    s = m.group(0)
+    if _bad_start(m, "_.+/-"):
+        return s
+    if s[3] == "-":
+        return _ssn(s)
+    if s[0] in "01" or _NOT_A_PHONE_BEFORE.search(m.string, max(0, m.start() - 24), m.start()):
+        return s                                      # no area code starts with 0 or 1 (timestamps do)
+    return "[phone]"
+
+
+def _iban(m: re.Match[str]) -> str:
+    if m.start() and m.string[m.start() - 1].isalnum():
+        return m.group(0)
+    compact = m.group(0).replace(" ", "")
+    if not 15 <= len(compact) <= 34:
+        return m.group(0)
+    moved = compact[4:] + compact[:4]
+    number = "".join(str(int(ch, 36)) for ch in moved)
+    return "[iban]" if int(number) % 97 == 1 else m.group(0)
+
+
+def _ssn(s: str) -> str:
+    area, group, serial = s.split("-")
+    if area in ("000", "666") or area[0] == "9" or group == "00" or serial == "0000":
+        return s
+    return "[ssn]"
+
+
 def _keyval(m: re.Match[str]) -> str:
     value = m.group(3)
     bare = value.strip("\"'")
@@ -200,13 +246,14 @@ def _mask_keyvals(text: str, lower: str) -> str:
 
 
 def mask_pii(text: str) -> str:
-    """Mask e-mails, phones, Luhn-valid card numbers and secrets; leave versions, codes, ids alone."""
+    """Mask e-mails, phones, IBANs, US social security numbers, Luhn-valid card numbers and secrets;
+    leave versions, codes, ids alone."""
     if not text:
         return ""
     out = _PRIVATE_KEY.sub("[secret]", text) if "PRIVATE KEY" in text else text
     if "eyJ" in out:
         out = _JWT.sub("[secret]", out)
-    if any(hint in out for hint in _TOKEN_LITERALS):
+    if any(hint in out for hint in _TOKEN_LITERALS) or ("gl" in out and _GITLAB_HINT.search(out)):
         out = _TOKENS.sub("[secret]", out)
     lower = out.lower()
     if "bearer" in lower or "basic" in lower:
@@ -215,9 +262,13 @@ def mask_pii(text: str) -> str:
         out = _mask_keyvals(out, lower)
     if "@" in out and _EMAIL_HINT.search(out):
         out = _EMAIL.sub("[email]", out)
+    if ("ssn" in lower or "social security" in lower) and _SSN_CUED.search(out):
+        out = _SSN_CUED.sub(lambda m: f"{m.group(1)}{m.group(2)}[ssn]", out)
     if _DIGIT_RUN.search(out):
+        out = _IBAN.sub(_iban, out)                   # first: its digits are no card or phone number
         out = _CARD.sub(_card, out)
         out = _PHONE.sub(_phone, out)
+        out = _BARE_NUMBER.sub(_bare_number, out)
     return out
 
 
@@ -229,14 +280,28 @@ _PING_USER = re.compile(r"<@([UW][A-Z0-9]+)(?:\|([^>]*))?>")
 _PING_BARE = re.compile(r"(?<![\w@])@(here|channel|everyone)\b", re.I)
 
 
-def neutralize_mentions(text: str) -> str:
-    """Make text safe to post: no broadcast, group or user mention in it can ping anyone."""
+def neutralize_pings(text: str) -> str:
+    """Broadcast, group and user mentions (`<!here>`, `@channel`, `<@U1>`…) turned into text that pings nobody."""
     if not text:
         return ""
-    out = _PING_ANGLE.sub(lambda m: f"@{ZWSP}{m.group(1).lower()}", text)
-    out = _PING_SUBTEAM.sub(lambda m: f"@{ZWSP}{m.group(2) or m.group(1)}", out)
-    out = _PING_USER.sub(lambda m: f"@{ZWSP}{m.group(2) or m.group(1)}", out)
-    out = _PING_BARE.sub(lambda m: f"@{ZWSP}{m.group(1)}", out)
+    out = _PING_ANGLE.sub(lambda m: f"@{ZWSP}{m.group(1).lower()}", text) if "<!" in text else text
+    if "<!subteam" in out:
+        out = _PING_SUBTEAM.sub(lambda m: f"@{ZWSP}{m.group(2) or m.group(1)}", out)
+    if "<@" in out:
+        out = _PING_USER.sub(lambda m: f"@{ZWSP}{m.group(2) or m.group(1)}", out)
+    if "@" in out:
+        out = _PING_BARE.sub(lambda m: f"@{ZWSP}{m.group(1)}", out)
+    return out
+
+
+def neutralize_mentions(text: str) -> str:
+    """Make the bot's own mrkdwn safe to post: no broadcast, group or user mention in it can ping anyone."""
     # anything else in Slack's special syntax (<!date…>, <@…> variants) is shown, not parsed
-    return out.replace("<!", "&lt;!").replace("<@", "&lt;@")
+    return neutralize_pings(text).replace("<!", "&lt;!").replace("<@", "&lt;@")
+
+
+def escape_mrkdwn(text: str) -> str:
+    """Slack's three control characters escaped: what was typed is shown as typed, never parsed as
+    a link, a mention or a command (https://api.slack.com/reference/surfaces/formatting#escaping)."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
