@@ -8,7 +8,6 @@ from bot import blocks, stats
 from bot.command_args import channel_arg, rest, ticket_arg
 from bot.commands import USAGE, CommandInput, Reply, subcommand
 from bot.errors import UserInputError
-from bot.triage import slack_to_text
 from models import triage_queries as tq
 from models.tables import TicketEvent
 from models.types import utcnow
@@ -77,7 +76,7 @@ def _search(session: Session, command: CommandInput, args: list[str]) -> Reply:
         raise UserInputError("Say what to look for: a few words from the title or the description.", usage=USAGE["search"])
     found = tq.search(session, team_id=command.team_id, text=words, limit=SEARCH_LIMIT)
     tickets = [ticket for ticket, _, _ in found]
-    heading = f"*Tickets matching “{blocks.safe(slack_to_text(words), limit=100)}”* — best first"
+    heading = f"*Tickets matching “{blocks.safe(words, limit=100)}”* — best first"
     body = blocks.ticket_list(heading, tickets, total=len(tickets), now=utcnow(), empty="No ticket mentions those words.")
     return Reply(text=f"{len(tickets)} tickets match", blocks=body)
 
