@@ -116,6 +116,19 @@ def test_phones_ibans_ssns_keys_pw_values_and_file_names_are_masked_before_stora
     assert "error 500" in stored, "codes and versions stay"
 
 
+def test_what_looks_like_data_but_is_not_stays_and_the_digit_gate_sees_every_new_number() -> None:
+    from bot.triage import mask_pii
+    from bot.triage import text as T
+    kept = ("exit code 2147483647, order 123456789, ts 1700000000, error id 5551234567, build #4155551234, "
+            "v2.4.1 on Chrome 131.0.6778.85, HC-12, 2024-05-01 12:30, DE00 1234 5678 9012 3456 78 (bad check digits), "
+            "uses sk-learn and a task-runner, 000-12-3456, the pw is expired")
+    assert mask_pii(kept) == kept
+    for number in ("5551234567", "555 1234567", "123-45-6789", "DE89 3704 0044 0532 0130 00", "GB82WEST12345698765432",
+                   "NL91ABNA0417164300", "FR1420041010050500013M02606"):
+        assert T._DIGIT_RUN.search(number), number  # masked inside the digit gate: it must not skip them
+        assert number not in mask_pii(f"mine: {number} thanks"), number
+
+
 # -- 5. answers -------------------------------------------------------------------------------------
 VAGUE = "The checkout page is broken, pay button gives an error :("
 
