@@ -122,8 +122,8 @@ _PHONE = re.compile(
 _BARE_NUMBER = re.compile(r"\d{3}(?:-\d{2}-\d{4}| ?\d{7})")
 _NOT_A_PHONE_BEFORE = re.compile(
     r"(?i)(?:\b(?:id|ids|code|error|errno|exit|status|order|ref|reference|build|version|port|pid|uid|gid|seed|"
-    r"timestamp|ts|epoch|size|bytes|count|offset|issue|ticket|invoice|account|acct|tracking|serial|hash|commit|"
-    r"line|row|user|customer)s?|#|=)\W{0,3}$")
+    r"timestamp|ts|epoch|size|bytes|count|offset|issue|ticket|invoice|tracking|serial|hash|commit|line|row)s?|#|=)"
+    r"\W{0,3}$")
 # IBAN: country, check digits, up to 30 letters/digits in groups of four (checked with mod 97).
 # (It starts with a character class, not \b, so `re` can skip ahead; _iban checks the start.)
 _IBAN = re.compile(r"[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?\b")
@@ -138,9 +138,9 @@ _TOKEN_HINT = re.compile(r"xox|xapp-|AKIA|ASIA|gh[pousr]_|github_pat_|sk_live_|s
                          r"gl(?:pat|ptt|dt|rt|cbt|oas|soat|ffct|imt|agent)-")
 _KEYVAL_LITERALS = ("pass", "pw", "key", "secret", "token")
 _KEYVAL_HINT = re.compile(r"pass|pw|key|secret|token")
-# Every card number (13+ digits) and every phone number masked (7+ digits, see _phone) holds 7
-# digits in a row with at most 3 of " .()+/-" between each two of them: a text without such a run
-# needs neither scan (about half of long issue bodies).
+# Every card number (13+ digits), phone number masked (7+ digits, see _phone), SSN and IBAN (whose
+# national part is mostly digits) holds 7 digits in a row with at most 3 of " .()+/-" between each
+# two of them: a text without such a run needs none of those scans (about half of long issue bodies).
 _DIGIT_RUN = re.compile(r"\d(?:[ .()+/-]{0,3}\d){6}")
 _SAFE_VALUES = re.compile(r"(?i)^(?:\[\w+\]|none|null|true|false|required|reset|expired|invalid|missing)$")
 
