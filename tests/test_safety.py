@@ -16,6 +16,7 @@ from models.tables import OutboxMessage, Ticket, TicketEvent
 from tests.conftest import RunningBot, start_bot, stop_bot
 from tests.fake_slack import FakeSlack
 from tests.slack_requests import new_ts
+from tests.test_followups import reply, report
 from tests.triage_support import all_tickets, hc, shown, ticket
 
 # What Slack delivers when a reporter types the phishing text as plain text: escaped.
@@ -28,18 +29,6 @@ DISGUISED_LINK = re.compile(r"<(?:https?|mailto):(?!//fake\.slack\.com/)[^>|]*\|
 def posted(bot: RunningBot) -> str:
     """Everything the bot sent to Slack: posts, updates, views, DMs and response_url answers."""
     return json.dumps([c.params for c in bot.fake.calls if c.method.startswith(("chat.", "views.", "response_url"))])
-
-
-def report(bot: RunningBot, text: str, *, user: str = "U1", channel: str = "C100", **extra: Any) -> str:
-    sent = bot.slack.message(channel=channel, user=user, text=text, **extra)
-    assert sent.status == 200 and sent.ts
-    bot.settle()
-    return sent.ts
-
-
-def reply(bot: RunningBot, thread_ts: str, text: str, *, user: str = "U1") -> None:
-    assert bot.slack.message(channel="C100", user=user, text=text, thread_ts=thread_ts).status == 200
-    bot.settle()
 
 
 def changes(bot: RunningBot, field: str) -> list[TicketEvent]:
@@ -91,12 +80,15 @@ SECRETS = ("5551234567", "555 1234567", "DE89 3704 0044 0532 0130 00", "GB82WEST
 
 
 def test_phones_ibans_ssns_keys_pw_values_and_file_names_are_masked_before_storage(bot: RunningBot) -> None:
-    ts = report(bot, (
+    sent = bot.slack.message(channel="C100", user="U1", text=(
         "Payout fails with error 500 for my account, call 5551234567 or 555 1234567. IBAN DE89 3704 0044 0532 0130 00 "
         "(or GB82WEST12345698765432), SSN 123-45-6789. Our key sk-proj-Ab3dEf6hIj9kLm2nOp5qRs8tUv1wXyZ4 and "
         "sk-Ab3dEf6hIj9kLm2nOp5qRs8tUv1wXyZ4aB7c, gitlab glpat-Xy7zAb3dEf6hIj9kLm2n, login url ?user=bob&amp;pw=hunter2pw"),
         subtype="file_share", files=[{"id": "F1", "name": "jane.doe@example.com_5551234567.pdf",
                                       "permalink": "https://fake.slack.com/files/U1/F1/jane.doe@example.com_5551234567.pdf"}])
+    assert sent.status == 200 and sent.ts
+    bot.settle()
+    ts = sent.ts
     reply(bot, ts, "same with pwd=s3cretpwd, screenshot attached", user="U2")
     bot.slack.message(channel="C100", user="U2", text="here", thread_ts=ts, subtype="file_share",
                       files=[{"id": "F2", "title": "passport_scan jane.doe@example.com.png"}])
