@@ -17,6 +17,9 @@ from bot.outbox import OutboxDelivery, pace_for
 from bot.scheduler import Scheduler
 from bot.settings import Settings
 from bot.slack_client import make_client
+from bot.trackers import card as tracker_card
+from bot.trackers.delivery import OutboxRouter, TrackerDelivery
+from bot.trackers.webhooks import InboxRouter, WebhookWork
 from bot.workers import LaneWorker
 from models.db import WalCheckpointer, make_engine, upgrade
 from models.tables import OutboxMessage, SlackEvent
@@ -83,14 +86,19 @@ def create_hypercare(
         logger=logging.getLogger("hypercare.bolt"),
     )
     lease = timedelta(seconds=settings.lease_seconds)
+    # Tracker calls are outbox rows too (issue 15): the router hands them to bot.trackers.
+    tracker_delivery = TrackerDelivery(engine=engine, settings=settings)
+    slack_delivery = OutboxDelivery(engine=engine, client=client, card_extras=lambda session, ticket: tracker_card.badge(session, ticket, settings=settings))
     outbox_worker: LaneWorker[OutboxMessage] = LaneWorker(
-        name="outbox", engine=engine, model=OutboxMessage, handle=OutboxDelivery(engine=engine, client=client),
+        name="outbox", engine=engine, model=OutboxMessage, handle=OutboxRouter(slack=slack_delivery, trackers=tracker_delivery),
         threads=settings.workers, lease=lease, poll_interval=settings.poll_interval, pace=lambda row: pace_for(row, interval=settings.channel_post_interval),
     )
     inbox_worker: LaneWorker[SlackEvent] = LaneWorker(
         name="inbox", engine=engine, model=SlackEvent, threads=settings.workers, lease=lease, poll_interval=settings.poll_interval,
-        handle=InboxReplay(engine=engine, app=app, on_done=outbox_worker.wake),
+        handle=InboxRouter(slack=InboxReplay(engine=engine, app=app, on_done=outbox_worker.wake),
+                           trackers=WebhookWork(engine=engine, settings=settings, client=client, on_done=outbox_worker.wake)),
     )
+    tracker_delivery.after_commit = outbox_worker.wake
     app.after_commit = outbox_worker.wake  # a request may have written outbox rows: deliver now
     app.hc_settings = settings  # listeners read configuration here (handlers.directory.settings_of)
     inbox_writer = InboxWriter(engine, on_stored=inbox_worker.wake, spool=settings.inbox_spool)
@@ -121,6 +129,13 @@ def register_jobs(hypercare: Hypercare) -> None:
     from bot import digest_schedule
 
     digest_schedule.register(hypercare)  # the digest tick, its start-up catch-up, and a cron job per schedule
+    from bot.trackers import sync as tracker_sync
+
+    def sync_trackers(now: datetime) -> None:
+        if tracker_sync.run(engine=hypercare.engine, settings=hypercare.settings, now=now):
+            hypercare.outbox.wake()
+
+    hypercare.scheduler.every(name="tracker_sync", seconds=hypercare.settings.tracker_sync_seconds, run=sync_trackers)
 
 
 class TransactionalApp(App):

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import random
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -104,9 +105,11 @@ def pace_for(row: OutboxMessage, *, interval: float) -> float:
 class OutboxDelivery:
     """Delivers one leased outbox row; used as the OutboxWorker's handler."""
 
-    def __init__(self, *, engine: Engine, client: WebClient) -> None:
+    def __init__(self, *, engine: Engine, client: WebClient, card_extras: Callable[[Session, Ticket], dict[str, Any] | None] | None = None) -> None:
         self._engine = engine
         self._client = client
+        # More for a card rendered at delivery (bot.trackers.card.badge: where it is tracked).
+        self._card_extras = card_extras or (lambda _session, _ticket: None)
 
     def __call__(self, row: OutboxMessage, owner: str) -> None:
         try:
@@ -152,7 +155,13 @@ class OutboxDelivery:
                         return None
                     params[key] = filled
                 if ticket is not None and params.get("blocks") == RENDER_CARD:
-                    params.update(blocks=blocks.ticket_card(ticket), text=blocks.card_text(ticket))
+                    params.update(blocks=blocks.ticket_card(ticket, tracker=self._card_extras(session, ticket)), text=blocks.card_text(ticket))
+        if row.on_result == "ticket_card" and row.ticket_id and isinstance(params.get("blocks"), list):
+            with session_scope(self._engine) as session:  # a new card gets the extras too (a Send to … button)
+                ticket = session.get(Ticket, row.ticket_id)
+                extras = self._card_extras(session, ticket) if ticket is not None else None
+                if ticket is not None and extras:
+                    params["blocks"] = blocks.ticket_card(ticket, tracker=extras)
         if TICKET_LINK in json.dumps(params):
             params = self._fill_link(row, params)
             if params is None:

@@ -6,6 +6,7 @@ Slack request (events, commands, interactivity, shortcuts) arrives at POST /slac
 from __future__ import annotations
 
 import io
+from http import HTTPStatus
 import json
 import threading
 from collections.abc import Callable, Iterable
@@ -19,14 +20,18 @@ from waitress.server import create_server
 from bot import log
 from bot.app import Hypercare
 from bot.http_ingress import EventIngress
+from bot.trackers.webhooks import WebhookIngress
 
 EVENTS_PATH = "/slack/events"
 HEALTH_PATH = "/healthz"
+# Tracker webhooks (issue 15, bot.trackers.webhooks): verified and stored before the 200.
+TRACKER_PATHS = {"/trackers/github": "github", "/trackers/jira": "jira", "/trackers/linear": "linear"}
 
 
 def wsgi_app(hypercare: Hypercare) -> Callable[..., Iterable[bytes]]:
     slack = SlackRequestHandler(hypercare.app, path=EVENTS_PATH)
     events = EventIngress(signing_secret=hypercare.settings.signing_secret or "", writer=hypercare.inbox_writer, client=hypercare.client)
+    trackers = WebhookIngress(engine=hypercare.engine, settings=hypercare.settings, on_stored=hypercare.inbox.wake)
 
     def application(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         path, method = environ.get("PATH_INFO"), environ.get("REQUEST_METHOD")
@@ -34,6 +39,12 @@ def wsgi_app(hypercare: Hypercare) -> Callable[..., Iterable[bytes]]:
             status, body = _health(hypercare)
             start_response(status, [("Content-Type", "application/json")])
             return [body]
+        if path in TRACKER_PATHS and method == "POST":
+            raw = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
+            headers = {k[5:].replace("_", "-").lower(): str(v) for k, v in environ.items() if k.startswith("HTTP_")}
+            code, answer = trackers.handle(tracker=TRACKER_PATHS[path], headers=headers, raw=raw)
+            start_response(f"{code} {HTTPStatus(code).phrase}", [("Content-Type", "text/plain;charset=utf-8")])
+            return [answer.encode()]
         if path == EVENTS_PATH and method == "POST" and (environ.get("CONTENT_TYPE") or "").startswith("application/json"):
             raw = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
             headers = {"timestamp": environ.get("HTTP_X_SLACK_REQUEST_TIMESTAMP", ""), "signature": environ.get("HTTP_X_SLACK_SIGNATURE", ""),

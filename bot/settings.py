@@ -90,6 +90,23 @@ class Settings:
     # The receiver's local spool file (bot.inbox_spool): on SQLite `<database>.inbox-spool` unless
     # set; on PostgreSQL none unless set (see README, "How nothing is lost").
     inbox_spool: str | None = None
+    # -- Trackers (issue 15; bot.trackers): GitHub Issues, Jira, Linear. A tracker is configured
+    # when its credential is set; its default target is what `/hc push` uses without one.
+    github_token: str | None = None
+    github_api_url: str = "https://api.github.com"
+    github_repo: str | None = None  # owner/name
+    github_webhook_secret: str | None = None
+    jira_url: str | None = None
+    jira_email: str | None = None  # Cloud: the account's e-mail (basic auth); unset: a bearer PAT (Server/DC)
+    jira_api_token: str | None = None
+    jira_project: str | None = None
+    jira_webhook_secret: str | None = None
+    jira_issue_type: str = "Bug"  # HYPERCARE_JIRA_ISSUE_TYPE: the issue type created
+    linear_api_key: str | None = None
+    linear_api_url: str = "https://api.linear.app/graphql"
+    linear_team: str | None = None  # the team key, e.g. ENG
+    linear_webhook_secret: str | None = None
+    tracker_sync_seconds: float = 5.0  # how often changes made in Slack are carried to the tracker
     extra: dict[str, str] = field(default_factory=dict)
 
     def require(self, *names: str) -> None:
@@ -104,6 +121,23 @@ class Settings:
             lines = [f"{name} is not set: it is {CREDENTIAL_HELP[name]}." for name in missing]
             lines.append("Set it in the environment or in a .env file in this folder (see README.md).")
             raise ConfigError("\n".join(lines))
+
+
+def _tracker_env() -> dict[str, object]:
+    """The trackers' settings (issue 15): these names are part of the public contract."""
+    def env(name: str) -> str | None:
+        return os.environ.get(name, "").strip() or None
+
+    return dict(
+        github_token=env("HYPERCARE_GITHUB_TOKEN"), github_api_url=env("HYPERCARE_GITHUB_API_URL") or "https://api.github.com",
+        github_repo=env("HYPERCARE_GITHUB_REPO"), github_webhook_secret=env("HYPERCARE_GITHUB_WEBHOOK_SECRET"),
+        jira_url=env("HYPERCARE_JIRA_URL"), jira_email=env("HYPERCARE_JIRA_EMAIL"), jira_api_token=env("HYPERCARE_JIRA_API_TOKEN"),
+        jira_project=env("HYPERCARE_JIRA_PROJECT"), jira_webhook_secret=env("HYPERCARE_JIRA_WEBHOOK_SECRET"),
+        jira_issue_type=env("HYPERCARE_JIRA_ISSUE_TYPE") or "Bug",
+        linear_api_key=env("HYPERCARE_LINEAR_API_KEY"), linear_api_url=env("HYPERCARE_LINEAR_API_URL") or "https://api.linear.app/graphql",
+        linear_team=env("HYPERCARE_LINEAR_TEAM"), linear_webhook_secret=env("HYPERCARE_LINEAR_WEBHOOK_SECRET"),
+        tracker_sync_seconds=_env_float("HYPERCARE_TRACKER_SYNC_SECONDS", 5.0),
+    )
 
 
 def load_settings(*, env_file: str | Path | None = ".env", **overrides: object) -> Settings:
@@ -137,6 +171,7 @@ def load_settings(*, env_file: str | Path | None = ".env", **overrides: object) 
         channel_post_interval=_env_float("HYPERCARE_CHANNEL_POST_INTERVAL", 1.0),
         lease_seconds=_env_float("HYPERCARE_LEASE_SECONDS", 60.0),
         inbox_spool=os.environ.get("HYPERCARE_INBOX_SPOOL") or None,
+        **_tracker_env(),
     )
     values.update(overrides)
     return Settings(**values)  # type: ignore[arg-type]

@@ -6,9 +6,11 @@ from slack_bolt import App
 from handlers import actions, commands, events, messages, shortcuts, views
 from handlers import followups
 from handlers import loop
+from handlers import trackers
 
 
 def register(app: App) -> None:
     for module in (messages, events, commands, actions, views, shortcuts, followups):
         module.register(app)
     loop.register(app)
+    trackers.register(app)
