@@ -82,6 +82,7 @@ class FakeTrackers:
         self.linear_comments: dict[str, list[str]] = defaultdict(list)
         self._failures: dict[tuple[str, str], deque[tuple[int, dict[str, str]]]] = defaultdict(deque)
         self._drops: dict[tuple[str, str], int] = defaultdict(int)
+        self._holds: dict[tuple[str, str], deque[threading.Event]] = defaultdict(deque)
         self._ids = itertools.count(1)
         self._server: _Server | None = None
         self.base = ""
@@ -122,6 +123,14 @@ class FakeTrackers:
         """The next `times` calls of `action` take effect, then the connection closes unanswered."""
         with self._lock:
             self._drops[(tracker, action)] += times
+
+    def hold_next(self, tracker: str, action: str) -> threading.Event:
+        """The next call of `action` takes effect, then waits, unanswered, until the returned event
+        is set (the test kills the bot meanwhile); then its connection is dropped."""
+        release = threading.Event()
+        with self._lock:
+            self._holds[(tracker, action)].append(release)
+        return release
 
     def calls_to(self, tracker: str, action: str) -> list[TrackerCall]:
         with self._lock:
@@ -165,7 +174,11 @@ class FakeTrackers:
             if self._drops.get((tracker, action)):
                 self._drops[(tracker, action)] -= 1
                 return None
-            return answer
+            hold = self._holds[(tracker, action)].popleft() if self._holds.get((tracker, action)) else None
+        if hold is not None:
+            hold.wait(timeout=60)
+            return None
+        return answer
 
     # -- GitHub ---------------------------------------------------------------------------
     def _github(self, method: str, parts: Any, body: dict[str, Any], action: str) -> tuple[int, dict[str, str], Any]:

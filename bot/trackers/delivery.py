@@ -86,25 +86,25 @@ class TrackerDelivery:
                 return "skipped: no such ticket"
             state, tracker, target, external_id = link.state, link.tracker, link.target, link.external_id
             issue = issue_for(ticket) if row.method == service.CREATE else None
-        client = client_for(self._settings, tracker=tracker, target=target)
+        api = client_for(self._settings, tracker=tracker, target=target)
         if row.method == service.CREATE:
             assert issue is not None
             if state == "linked":
                 return "already linked"
             # attempts counts this claim: anything above 1 means an earlier attempt may have got through.
-            found = client.find(issue) if row.attempts > 1 else None
+            found = api.find(issue) if row.attempts > 1 else None
             if found is not None:
                 log.tracker_found_after_crash(row.id or 0, found.key)
                 return found
-            return client.create(issue)
+            return api.create(issue)
         if state == "pending":
             return "wait"
         if state != "linked" or not external_id:
             return "skipped: the issue was never created"
         if row.method == service.COMMENT:
-            client.comment(external_id, str(row.params["text"]))
+            api.comment(external_id, str(row.params["text"]))
         elif row.method == service.SEVERITY:
-            client.set_severity(external_id, old=str(row.params["old"]), new=str(row.params["new"]))
+            api.set_severity(external_id, old=str(row.params["old"]), new=str(row.params["new"]))
         return "done"
 
     # -- outcomes ----------------------------------------------------------------------------
