@@ -92,6 +92,11 @@ def _cmd_run(args: argparse.Namespace) -> int:
         if socket_mode:
             from bot.socket_mode import run_socket_mode
 
+            if settings.github_webhook_secret or settings.jira_webhook_secret or settings.linear_webhook_secret:
+                from bot.server import HttpServer  # tracker webhooks need an endpoint (docs/trackers.md)
+
+                port = args.port if args.port is not None else settings.port
+                HttpServer(hypercare=hypercare, host=args.host, port=port, threads=4).start()
             run_socket_mode(hypercare)
         else:
             from bot.server import HttpServer

@@ -58,7 +58,9 @@ def _tracker(session: Session, command: CommandInput, args: list[str]) -> Reply:
     if word == "auto":
         if len(args) != 2:
             raise UserInputError("Say which severities go automatically: e.g. `critical,high`, `all` or `off`.", usage=USAGE["tracker"])
-        setting.auto = parse_auto(args[1], usage=USAGE["tracker"])
+        auto = parse_auto(args[1], usage=USAGE["tracker"])
+        if auto != setting.auto:  # tickets filed before this are not swept up
+            setting.auto, setting.auto_since = auto, utcnow()
         if setting.auto and target_for(session, command.settings, team_id=command.team_id, channel=command.channel) is None and not setting.target:
             raise UserInputError(_nowhere(command), usage=USAGE["tracker"])
         said = "off: nothing is sent automatically" if not setting.auto else f"on for *{setting.auto.replace(',', ', ')}* tickets filed from now on"

@@ -139,13 +139,14 @@ def resolution_dm(ticket: Ticket, *, notice: ResolutionNotice, note: str, by: st
 
 
 # -- closed without a fix ------------------------------------------------------------------------
-def wont_fix(session: Session, ticket: Ticket, *, actor: str, note: str) -> None:
-    """Closed as won't fix: the reporters are told why (the note is required by the caller)."""
+def wont_fix(session: Session, ticket: Ticket, *, actor: str | None, note: str, by: str | None = None) -> None:
+    """Closed as won't fix: the reporters are told why (the note is required by the caller).
+    `by`: who closed it when that is not a Slack user (safe mrkdwn; bot.trackers)."""
     round_ = round_of(session, ticket, status="wont_fix")
     summary = (
         f":no_entry_sign: *{ticket.key} won't be fixed* — {blocks.safe(ticket.title, limit=200)}\n"
         f"*Why:* {blocks.safe(note, limit=NOTE_LIMIT)}\n"
-        f"Closed by <@{actor}> · <{outbox.TICKET_LINK}|View the thread>"
+        f"Closed by {by or f'<@{actor}>'} · <{outbox.TICKET_LINK}|View the thread>"
     )
     text = blocks.safe(f"{ticket.key} won't be fixed: {note}", limit=300)
     _dm_all(session, ticket, exclude=actor, text=text, summary=summary, key=f"loop:wont_fix:{ticket.id}:{round_}")

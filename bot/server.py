@@ -6,10 +6,10 @@ Slack request (events, commands, interactivity, shortcuts) arrives at POST /slac
 from __future__ import annotations
 
 import io
-from http import HTTPStatus
 import json
 import threading
 from collections.abc import Callable, Iterable
+from http import HTTPStatus
 from typing import Any
 
 from slack_bolt.adapter.wsgi import SlackRequestHandler

@@ -50,6 +50,7 @@ class TrackerChannel(SQLModel, table=True):
     tracker: Optional[str] = Field(default=None, max_length=16)  # None: the configured default
     target: Optional[str] = Field(default=None, max_length=200)
     auto: str = Field(default="", max_length=64)  # "critical,high", "all" or "" (off)
+    auto_since: Optional[datetime] = Field(default=None, sa_type=UTCDateTime)  # tickets filed from then on
     comments: bool = False  # tracker comments come back into the ticket's thread
     updated_by: Optional[str] = Field(default=None, max_length=32)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

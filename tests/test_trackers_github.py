@@ -216,3 +216,37 @@ def test_comments_come_back_only_where_the_channel_opted_in(gh_bot: RunningBot, 
     bot.settle()
     [back] = [c for c in in_thread(bot, "C100", ts) if "Found it" in c.params["text"]]
     assert "octo-dev" in back.params["text"] and "<!here>" not in json.dumps(back.params)
+
+
+def test_closed_as_not_planned_is_wont_fix_and_the_reporter_hears_why(gh_bot: RunningBot, trackers: FakeTrackers) -> None:
+    bot = gh_bot
+    report(bot, "The export button is greyed out on the reports page", user="U1")
+    hc(bot, "push HC-1", user="U_T1")
+    wait_linked(bot)
+    not_planned = github_issue_event("closed", number=1)
+    not_planned["issue"]["state_reason"] = "not_planned"
+    assert webhook(bot, "github", not_planned, event="issues")[0] == 200
+    bot.settle()
+    closed = ticket(bot, "HC-1")
+    assert closed.status == "wont_fix" and closed.resolution == "Closed as not planned in acme/shop#1 by octo-dev"
+    [dm] = dms(bot, "U1")
+    assert "won't be fixed" in dm.params["blocks"][0]["text"]["text"] and "csat" not in json.dumps(dm.params["blocks"])
+
+
+def test_without_trackers_nothing_changes_and_push_explains(fake_slack: FakeSlack, database_url: str) -> None:
+    from tests.conftest import start_bot
+
+    fake_slack.add_user(user_id="U1", name="u1")
+    bot = start_bot(fake=fake_slack, database_url=database_url, triage_users=("U_T1",))
+    try:
+        report(bot, "The export button is greyed out on the reports page", user="U1")
+        [card] = [c for c in bot.fake.calls_to("chat.postMessage") if c.params.get("blocks") and c.params["blocks"][0].get("block_id") == "card"]
+        assert "tracker_push" not in json.dumps(card.params["blocks"]), "no button when no tracker is connected"
+        answer = hc(bot, "push HC-1", user="U_T1")
+        assert "No tracker is connected yet" in shown(answer) and "docs/trackers.md" in shown(answer)
+        assert "GitHub is not connected" in shown(hc(bot, "push HC-1 github acme/shop", user="U_T1"))
+        assert "No tracker is connected yet" in shown(hc(bot, "tracker", user="U1"))
+        status, text = webhook(bot, "github", github_issue_event("closed", number=1), event="issues")
+        assert status == 503 and "HYPERCARE_GITHUB_WEBHOOK_SECRET" in text, "no secret configured: nothing accepted"
+    finally:
+        stop_bot(bot)

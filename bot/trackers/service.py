@@ -113,16 +113,23 @@ def find_link(session: Session, *, tracker: str, external_id: str) -> TrackerLin
     ).scalars().first()
 
 
-def closed_in_tracker(session: Session, link: TrackerLink, *, by: str, actor: str | None, comment: str | None) -> bool:
-    """Closed/done in the tracker: resolved here, with everything resolving does (issue 7)."""
+def closed_in_tracker(session: Session, link: TrackerLink, *, by: str, actor: str | None, comment: str | None, wont_fix: bool = False) -> bool:
+    """Closed/done in the tracker: resolved here, with everything resolving does (issue 7);
+    closed as not planned / canceled there: won't fix here, and the reporters are told why."""
     ticket = session.get(Ticket, link.ticket_id)
     if ticket is None or ticket.status in CLOSED:
         return False  # already closed here (perhaps that is what the tracker heard about)
     from bot.ticket_actions import apply  # the one place tickets change
 
     key = link.external_key or link.target
-    note = (comment or "").strip() or f"Closed in {key} by {by}"
     who = f"<@{actor}>" if actor else blocks.safe(by, limit=100)
+    if wont_fix:
+        note = (comment or "").strip() or f"Closed as not planned in {key} by {by}"
+        text = f":no_entry_sign: Closed as not planned in {blocks.safe(key, limit=200)} by {who}: {blocks.safe(note, limit=1000)}"
+        apply(session, ticket, actor=actor, note=note, message=text, status="wont_fix", resolution=note, resolved_at=utcnow())  # type: ignore[arg-type]
+        notify.wont_fix(session, ticket, actor=actor, note=note, by=f"{who} in {blocks.safe(key, limit=200)}")
+        return True
+    note = (comment or "").strip() or f"Closed in {key} by {by}"
     text = f":white_check_mark: Resolved in {blocks.safe(key, limit=200)} by {who}: {blocks.safe(note, limit=1000)}"
     apply(session, ticket, actor=actor, note=note, message=text, status="resolved", resolution=note, resolved_at=utcnow())  # type: ignore[arg-type]
     notify.resolved(session, ticket, actor=actor, note=note, by=f"{who} in {blocks.safe(key, limit=200)}")  # type: ignore[arg-type]

@@ -113,7 +113,7 @@ def auto_push(*, engine: Engine, settings: Settings) -> int:
             rows = session.execute(
                 select(Ticket.id, Ticket.severity).outerjoin(TrackerLink, TrackerLink.ticket_id == Ticket.id).where(
                     Ticket.team_id == channel.team_id, Ticket.channel == channel.channel, Ticket.status.in_(OPEN_STATUSES),  # type: ignore[attr-defined]
-                    Ticket.created_at >= channel.updated_at, TrackerLink.id.is_(None),  # type: ignore[union-attr]
+                    Ticket.created_at >= (channel.auto_since or channel.updated_at), TrackerLink.id.is_(None),  # type: ignore[union-attr]
                 ).limit(BATCH)
             ).all()
             wanted += [ticket_id for ticket_id, severity in rows if auto_includes(channel.auto, severity)]

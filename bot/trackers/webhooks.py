@@ -41,7 +41,7 @@ MAX_ATTEMPTS = 8
 class Change:
     tracker: str
     external_id: str
-    action: str  # closed | reopened | assigned | comment
+    action: str  # closed | wont_fix | reopened | assigned | comment
     by: str
     by_email: str | None = None
     assignee_email: str | None = None
@@ -130,7 +130,9 @@ def _github(kind: str, p: dict[str, Any]) -> Change | None:
         return None
     ref = f"{p['repository']['full_name']}#{issue['number']}"
     by = str((p.get("sender") or {}).get("login") or "someone")
-    if kind == "issues" and action in ("closed", "reopened"):
+    if kind == "issues" and action == "closed":
+        return Change("github", ref, "wont_fix" if issue.get("state_reason") == "not_planned" else "closed", by)
+    if kind == "issues" and action == "reopened":
         return Change("github", ref, action, by)
     if kind == "issue_comment" and action == "created":
         return Change("github", ref, "comment", str(p["comment"]["user"]["login"]), body=str(p["comment"].get("body") or ""))
@@ -175,8 +177,9 @@ def _linear(kind: str, p: dict[str, Any]) -> Change | None:
         return None
     changed = p.get("updatedFrom") or {}
     if "stateId" in changed or "completedAt" in changed or "canceledAt" in changed:
-        done = (data.get("state") or {}).get("type") in ("completed", "canceled")
-        return Change("linear", str(data["id"]), "closed" if done else "reopened", by, by_email=email)
+        state = (data.get("state") or {}).get("type")
+        action = {"completed": "closed", "canceled": "wont_fix"}.get(str(state), "reopened")
+        return Change("linear", str(data["id"]), action, by, by_email=email)
     if "assigneeId" in changed:
         return Change("linear", str(data["id"]), "assigned", by, by_email=email, assignee_email=(data.get("assignee") or {}).get("email"))
     return None
@@ -232,8 +235,9 @@ class WebhookWork:
             ticket = session.get(Ticket, link.ticket_id)
             setting = channel_config(session, team_id=link.team_id, channel=ticket.channel if ticket else None)
             service.commented_in_tracker(session, link, by=change.by, body=change.body or "", to_thread=bool(setting and setting.comments))
-        elif change.action == "closed":
-            service.closed_in_tracker(session, link, by=change.by, actor=actor, comment=change.comment or self._closing_comment(session, link))
+        elif change.action in ("closed", "wont_fix"):
+            service.closed_in_tracker(session, link, by=change.by, actor=actor, comment=change.comment or self._closing_comment(session, link),
+                                      wont_fix=change.action == "wont_fix")
         elif change.action == "reopened":
             service.reopened_in_tracker(session, link, by=change.by, actor=actor)
         elif change.action == "assigned":

@@ -43,6 +43,7 @@ def upgrade() -> None:
     sa.Column('tracker', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=True),
     sa.Column('target', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=True),
     sa.Column('auto', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('auto_since', models.types.UTCDateTime(timezone=True), nullable=True),
     sa.Column('comments', sa.Boolean(), nullable=False),
     sa.Column('updated_by', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=True),
     sa.Column('updated_at', models.types.UTCDateTime(timezone=True), nullable=False),
