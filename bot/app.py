@@ -88,7 +88,7 @@ def create_hypercare(
     lease = timedelta(seconds=settings.lease_seconds)
     # Tracker calls are outbox rows too (issue 15): the router hands them to bot.trackers.
     tracker_delivery = TrackerDelivery(engine=engine, settings=settings)
-    slack_delivery = OutboxDelivery(engine=engine, client=client, card_extras=lambda session, ticket: tracker_card.badge(session, ticket, settings=settings))
+    slack_delivery = OutboxDelivery(engine=engine, client=client, card_extras=tracker_card.extras_for(settings))
     outbox_worker: LaneWorker[OutboxMessage] = LaneWorker(
         name="outbox", engine=engine, model=OutboxMessage, handle=OutboxRouter(slack=slack_delivery, trackers=tracker_delivery),
         threads=settings.workers, lease=lease, poll_interval=settings.poll_interval, pace=lambda row: pace_for(row, interval=settings.channel_post_interval),

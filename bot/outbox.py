@@ -109,7 +109,7 @@ class OutboxDelivery:
         self._engine = engine
         self._client = client
         # More for a card rendered at delivery (bot.trackers.card.badge: where it is tracked).
-        self._card_extras = card_extras or (lambda _session, _ticket: None)
+        self._card_extras = card_extras
 
     def __call__(self, row: OutboxMessage, owner: str) -> None:
         try:
@@ -155,8 +155,8 @@ class OutboxDelivery:
                         return None
                     params[key] = filled
                 if ticket is not None and params.get("blocks") == RENDER_CARD:
-                    params.update(blocks=blocks.ticket_card(ticket, tracker=self._card_extras(session, ticket)), text=blocks.card_text(ticket))
-        if row.on_result == "ticket_card" and row.ticket_id and isinstance(params.get("blocks"), list):
+                    params.update(blocks=blocks.ticket_card(ticket, tracker=self._card_extras(session, ticket) if self._card_extras else None), text=blocks.card_text(ticket))
+        if self._card_extras and row.on_result == "ticket_card" and row.ticket_id and isinstance(params.get("blocks"), list):
             with session_scope(self._engine) as session:  # a new card gets the extras too (a Send to … button)
                 ticket = session.get(Ticket, row.ticket_id)
                 extras = self._card_extras(session, ticket) if ticket is not None else None

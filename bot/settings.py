@@ -106,6 +106,11 @@ class Settings:
     linear_api_url: str = "https://api.linear.app/graphql"
     linear_team: str | None = None  # the team key, e.g. ENG
     linear_webhook_secret: str | None = None
+    # The severity/category mapping, overridable (docs/trackers.md): labels as a comma-separated
+    # template, priorities as severity=name pairs; empty: the documented defaults.
+    github_labels: str = "severity:{severity},category:{category},hypercare"
+    jira_priorities: str = ""
+    linear_priorities: str = ""
     tracker_sync_seconds: float = 5.0  # how often changes made in Slack are carried to the tracker
     extra: dict[str, str] = field(default_factory=dict)
 
@@ -136,6 +141,8 @@ def _tracker_env() -> dict[str, object]:
         jira_issue_type=env("HYPERCARE_JIRA_ISSUE_TYPE") or "Bug",
         linear_api_key=env("HYPERCARE_LINEAR_API_KEY"), linear_api_url=env("HYPERCARE_LINEAR_API_URL") or "https://api.linear.app/graphql",
         linear_team=env("HYPERCARE_LINEAR_TEAM"), linear_webhook_secret=env("HYPERCARE_LINEAR_WEBHOOK_SECRET"),
+        github_labels=env("HYPERCARE_GITHUB_LABELS") or "severity:{severity},category:{category},hypercare",
+        jira_priorities=env("HYPERCARE_JIRA_PRIORITIES") or "", linear_priorities=env("HYPERCARE_LINEAR_PRIORITIES") or "",
         tracker_sync_seconds=_env_float("HYPERCARE_TRACKER_SYNC_SECONDS", 5.0),
     )
 

@@ -135,3 +135,20 @@ def test_linear_refuses_forged_and_stale_deliveries(tbot: RunningBot, trackers: 
     assert webhook(bot, "linear", stale)[0] == 401
     bot.settle()
     assert ticket(bot, "HC-1").status != "resolved"
+
+
+def test_the_mapping_can_be_overridden(fake_slack: FakeSlack, trackers: FakeTrackers, database_url: str) -> None:
+    bot = start_tracker_bot(fake_slack, trackers, database_url, jira_priorities="critical=P1,high=P2,medium=P3,low=P4",
+                            github_labels="sev/{severity},type/{category}")
+    try:
+        report(bot, REPORT, user="U1")
+        report(bot, "The tooltip on the settings page has a typo", user="U2", channel="C101")
+        hc(bot, "push HC-1 jira SHOP", user="U_T1")
+        hc(bot, "push HC-2 github acme/shop", user="U_T1")
+        trackers.wait_for("jira", "create")
+        [gh] = trackers.wait_for("github", "create")
+        severity = ticket(bot, "HC-1").severity
+        assert trackers.calls_to("jira", "create")[0].body["fields"]["priority"] == {"name": {"critical": "P1", "high": "P2", "medium": "P3", "low": "P4"}[severity]}
+        assert gh.body["labels"] == ["sev/low", "type/usability"]
+    finally:
+        stop_bot(bot)

@@ -1,18 +1,26 @@
 """What a ticket card shows about trackers: where the ticket is tracked, or a *Send to …* button."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
+from sqlalchemy import select
 from sqlmodel import Session
 
 from bot.settings import Settings
-from bot.trackers.config import NAMES, target_for
+from bot.trackers.config import NAMES, configured, target_for
 from bot.triage import neutralize_mentions
 from models.tables import Ticket
 from models.tracker_tables import TrackerLink
-from sqlalchemy import select
 
 PUSH_ACTION = "tracker_push"  # handlers/trackers.py
+
+
+def extras_for(settings: Settings) -> Callable[[Session, Ticket], dict[str, Any] | None] | None:
+    """What the outbox renders into cards; None (no extra query per card) when no tracker is set up."""
+    if not configured(settings):
+        return None
+    return lambda session, ticket: badge(session, ticket, settings=settings)
 
 
 def badge(session: Session, ticket: Ticket, *, settings: Settings) -> dict[str, Any] | None:

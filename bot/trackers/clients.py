@@ -9,7 +9,7 @@ from typing import Any, Protocol
 from urllib.parse import quote, urlencode
 
 from bot.settings import Settings
-from bot.trackers.content import JIRA_PRIORITY, LINEAR_PRIORITY, Issue
+from bot.trackers.content import JIRA_PRIORITY, LINEAR_PRIORITY, Issue, labels, priorities
 from bot.trackers.http import Permanent, Transient, call
 
 
@@ -38,6 +38,7 @@ class GitHub:
         self._base = settings.github_api_url.rstrip("/")
         self._repo = repo
         self._headers = {"Authorization": f"Bearer {settings.github_token}", "Accept": "application/vnd.github+json", "X-GitHub-Api-Version": "2022-11-28"}
+        self._labels = settings.github_labels
 
     def _url(self, path: str) -> str:
         return f"{self._base}/repos/{self._repo}{path}"
@@ -56,7 +57,7 @@ class GitHub:
         return None
 
     def create(self, issue: Issue) -> Created:
-        body = {"title": issue.title, "body": issue.markdown(), "labels": issue.labels}
+        body = {"title": issue.title, "body": issue.markdown(), "labels": labels(self._labels, severity=issue.severity, category=issue.category)}
         _, answer = call("POST", self._url("/issues"), headers=self._headers, body=body, what="GitHub create issue")
         return self._created(answer)
 
@@ -66,9 +67,13 @@ class GitHub:
 
     def set_severity(self, external_id: str, *, old: str, new: str) -> None:
         number = external_id.rsplit("#", 1)[1]
-        call("POST", self._url(f"/issues/{number}/labels"), headers=self._headers, body={"labels": [f"severity:{new}"]}, what="GitHub add label")
+        template = [part for part in self._labels.split(",") if "{severity}" in part]
+        if not template:
+            return  # the labels carry no severity: nothing to change
+        new_label, old_label = (template[0].strip().format(severity=s, category="") for s in (new, old))
+        call("POST", self._url(f"/issues/{number}/labels"), headers=self._headers, body={"labels": [new_label]}, what="GitHub add label")
         try:
-            call("DELETE", self._url(f"/issues/{number}/labels/{quote(f'severity:{old}')}"), headers=self._headers, what="GitHub remove label")
+            call("DELETE", self._url(f"/issues/{number}/labels/{quote(old_label)}"), headers=self._headers, what="GitHub remove label")
         except Permanent:  # the old label was already gone: nothing to remove
             pass
 
@@ -95,6 +100,7 @@ class Jira:
         else:
             self._headers = {"Authorization": f"Bearer {settings.jira_api_token}"}
         self.issue_type = settings.jira_issue_type
+        self._priority = priorities(settings.jira_priorities, JIRA_PRIORITY)
 
     def _text(self, text: str) -> Any:
         """Cloud v3 takes Atlassian Document Format; Server v2 takes wiki text."""
@@ -130,7 +136,7 @@ class Jira:
     def create(self, issue: Issue) -> Created:
         fields = {
             "project": {"key": self._project}, "summary": issue.title, "description": self._description(issue),
-            "issuetype": {"name": self.issue_type}, "priority": {"name": JIRA_PRIORITY.get(issue.severity, "Medium")},
+            "issuetype": {"name": self.issue_type}, "priority": {"name": self._priority.get(issue.severity, "Medium")},
             "labels": ["hypercare", f"severity-{issue.severity}", f"category-{issue.category}", issue.label_marker],
         }
         _, answer = call("POST", f"{self._api}/issue", headers=self._headers, body={"fields": fields}, what="Jira create issue")
@@ -140,7 +146,7 @@ class Jira:
         call("POST", f"{self._api}/issue/{external_id}/comment", headers=self._headers, body={"body": self._text(text)}, what="Jira comment")
 
     def set_severity(self, external_id: str, *, old: str, new: str) -> None:
-        body = {"fields": {"priority": {"name": JIRA_PRIORITY.get(new, "Medium")}},
+        body = {"fields": {"priority": {"name": self._priority.get(new, "Medium")}},
                 "update": {"labels": [{"remove": f"severity-{old}"}, {"add": f"severity-{new}"}]}}
         call("PUT", f"{self._api}/issue/{external_id}", headers=self._headers, body=body, what="Jira update priority")
 
@@ -154,6 +160,7 @@ class Linear:
         self._url = settings.linear_api_url
         self._team = team
         self._headers = {"Authorization": settings.linear_api_key}
+        self._priority = priorities(settings.linear_priorities, LINEAR_PRIORITY)
 
     def _gql(self, query: str, variables: dict[str, Any], *, what: str) -> dict[str, Any]:
         _, answer = call("POST", self._url, headers=self._headers, body={"query": query, "variables": variables}, what=what)
@@ -192,7 +199,7 @@ class Linear:
                            {"names": issue.labels}, what="Linear labels")
         label_ids = [n["id"] for n in (labels.get("issueLabels") or {}).get("nodes") or []]
         variables = {"input": {"teamId": team_id, "title": issue.title, "description": issue.markdown(),
-                               "priority": LINEAR_PRIORITY.get(issue.severity, 3), **({"labelIds": label_ids} if label_ids else {})}}
+                               "priority": self._priority.get(issue.severity, 3), **({"labelIds": label_ids} if label_ids else {})}}
         data = self._gql("mutation($input: IssueCreateInput!) { issueCreate(input: $input) { success issue { id identifier url } } }", variables, what="Linear create issue")
         created = data.get("issueCreate") or {}
         if not created.get("success") or not created.get("issue"):
@@ -205,7 +212,7 @@ class Linear:
 
     def set_severity(self, external_id: str, *, old: str, new: str) -> None:
         self._gql("mutation($id: String!, $input: IssueUpdateInput!) { issueUpdate(id: $id, input: $input) { success } }",
-                  {"id": external_id, "input": {"priority": LINEAR_PRIORITY.get(new, 3)}}, what="Linear priority")
+                  {"id": external_id, "input": {"priority": self._priority.get(new, 3)}}, what="Linear priority")
 
 
 def client_for(settings: Settings, *, tracker: str, target: str) -> Client:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import Any
 
 from bot.triage import mask_pii
 from models.tables import Ticket
@@ -20,6 +21,21 @@ CATEGORY_LABEL = {
 # Severity → each tracker's priority (documented in docs/trackers.md).
 JIRA_PRIORITY = {"critical": "Highest", "high": "High", "medium": "Medium", "low": "Low"}
 LINEAR_PRIORITY = {"critical": 1, "high": 2, "medium": 3, "low": 4}  # Linear: 1 urgent … 4 low
+def priorities(raw: str, defaults: dict[str, Any]) -> dict[str, Any]:
+    """`critical=P1,high=P2` over the defaults (numbers stay numbers, for Linear)."""
+    found = dict(defaults)
+    for pair in (p for p in raw.split(",") if "=" in p):
+        severity, name = (part.strip() for part in pair.split("=", 1))
+        if severity in found and name:
+            found[severity] = int(name) if name.isdigit() else name
+    return found
+
+
+def labels(template: str, *, severity: str, category: str) -> list[str]:
+    """The labels template (HYPERCARE_GITHUB_LABELS) filled in for one ticket."""
+    return [part.strip().format(severity=severity, category=category) for part in template.split(",") if part.strip()]
+
+
 _SLACK_MARKUP = re.compile(r"<[@#!][^>|]*(?:\|([^>]*))?>")
 
 
