@@ -108,8 +108,11 @@ def failed(session: Session, link: TrackerLink, *, method: str, error: str, fix:
 
 # -- back from the tracker ---------------------------------------------------------------------
 def find_link(session: Session, *, tracker: str, external_id: str) -> TrackerLink | None:
+    """The link a webhook is about, locked: the periodic sync (which locks it too) and this
+    webhook never carry the same events twice."""
     return session.execute(
         select(TrackerLink).where(TrackerLink.tracker == tracker, TrackerLink.external_id == external_id, TrackerLink.state == "linked")
+        .with_for_update()
     ).scalars().first()
 
 
