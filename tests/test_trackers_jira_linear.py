@@ -152,3 +152,32 @@ def test_the_mapping_can_be_overridden(fake_slack: FakeSlack, trackers: FakeTrac
         assert gh.body["labels"] == ["sev/low", "type/usability"]
     finally:
         stop_bot(bot)
+
+
+def test_jira_server_answer_lost_after_create_makes_no_second_issue(fake_slack: FakeSlack, trackers: FakeTrackers, database_url: str) -> None:
+    """Jira Server/Data Center (no e-mail: REST v2, a Bearer token, wiki text), and the answer to the
+    create lost: the retry finds the issue by its marker label (JQL) and records it."""
+    bot = start_tracker_bot(fake_slack, trackers, database_url, jira_email=None)
+    try:
+        report(bot, REPORT, user="U1")
+        trackers.drop_after("jira", "create")
+        hc(bot, "push HC-1 jira SHOP", user="U_T1")
+        assert wait_linked(bot).external_key == "SHOP-341"
+        [create] = trackers.calls_to("jira", "create")
+        assert "/rest/api/2/issue" in create.path and isinstance(create.body["fields"]["description"], str)
+        assert "h3. Steps to reproduce" in create.body["fields"]["description"]
+        [search] = trackers.calls_to("jira", "search")
+        assert "/rest/api/2/search" in search.path and "hypercare-T001-HC-1" in search.path.replace("%22", '"').replace("+", " ").replace("%2D", "-")
+        assert len(trackers.jira) == 1
+    finally:
+        stop_bot(bot)
+
+
+def test_linear_answer_lost_after_create_makes_no_second_issue(tbot: RunningBot, trackers: FakeTrackers) -> None:
+    bot = tbot
+    report(bot, REPORT, user="U1")
+    trackers.drop_after("linear", "create")
+    hc(bot, "push HC-1 linear ENG", user="U_T1")
+    assert wait_linked(bot).external_key == "ENG-1"
+    assert len(trackers.calls_to("linear", "create")) == 1 and len(trackers.linear) == 1
+    assert trackers.calls_to("linear", "find")[0].body["variables"]["marker"] == "hypercare:T001:HC-1"
