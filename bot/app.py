@@ -130,12 +130,14 @@ def register_jobs(hypercare: Hypercare) -> None:
 
     digest_schedule.register(hypercare)  # the digest tick, its start-up catch-up, and a cron job per schedule
     from bot.trackers import sync as tracker_sync
+    from bot.trackers.config import configured
 
     def sync_trackers(now: datetime) -> None:
         if tracker_sync.run(engine=hypercare.engine, settings=hypercare.settings, now=now):
             hypercare.outbox.wake()
 
-    hypercare.scheduler.every(name="tracker_sync", seconds=hypercare.settings.tracker_sync_seconds, run=sync_trackers)
+    if configured(hypercare.settings):  # Slack-side changes to the trackers, and auto-push (docs/trackers.md)
+        hypercare.scheduler.every(name="tracker_sync", seconds=hypercare.settings.tracker_sync_seconds, run=sync_trackers)
 
 
 class TransactionalApp(App):

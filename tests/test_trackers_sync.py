@@ -160,6 +160,66 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+class HypercareRun:
+    """`hypercare run` in a subprocess, wired to the fakes (HTTP mode, GitHub configured)."""
+
+    def __init__(self, *, fake: FakeSlack, trackers: FakeTrackers, database_url: str, tmp_path: Path, worker_processes: int) -> None:
+        port = _free_port()
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "HYPERCARE_"))}
+        env.update({
+            "PYTHONPATH": str(ROOT), "SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_SIGNING_SECRET": SIGNING_SECRET, "SLACK_API_URL": fake.url,
+            "DATABASE_URL": database_url, "HYPERCARE_WORKER_PROCESSES": str(worker_processes), "HYPERCARE_LEASE_SECONDS": "2",
+            "HYPERCARE_CHANNEL_POST_INTERVAL": "0", "HYPERCARE_TRIAGE_USERS": "U_T1", "HYPERCARE_GITHUB_TOKEN": GITHUB_TOKEN,
+            "HYPERCARE_GITHUB_API_URL": trackers.github_url, "HYPERCARE_GITHUB_REPO": "acme/shop", "HYPERCARE_GITHUB_WEBHOOK_SECRET": SECRETS["github"],
+            "HYPERCARE_TRACKER_SYNC_SECONDS": "0.5",
+        })
+        self.log = open(tmp_path / f"bot-{port}.log", "w")
+        self.process = subprocess.Popen([sys.executable, "-m", "bot.cli", "run", "--host", "127.0.0.1", "--port", str(port)],
+                                        cwd=tmp_path, env=env, stdout=self.log, stderr=subprocess.STDOUT)
+        self.url = f"http://127.0.0.1:{port}"
+        wait_until(self._healthy, timeout=30, what="the bot process")
+        self.slack = SlackSender(base_url=self.url, signing_secret=SIGNING_SECRET, team_id=fake.team_id, bot_user_id=fake.bot_user_id)
+
+    def _healthy(self) -> bool:
+        try:
+            with urllib.request.urlopen(self.url + "/healthz", timeout=1) as answer:
+                return answer.status == 200
+        except OSError:
+            return False
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=10)
+        self.log.close()
+
+
+def test_a_real_hypercare_run_with_its_worker_process_closes_the_loop(
+    fake_slack: FakeSlack, trackers: FakeTrackers, database_url: str, tmp_path: Path,
+) -> None:
+    """The shape of a deployment: the receiver stores the webhook, the worker process works it."""
+    for user in ("U1", "U_T1"):
+        fake_slack.add_user(user_id=user, name=user.lower())
+    run = HypercareRun(fake=fake_slack, trackers=trackers, database_url=database_url, tmp_path=tmp_path, worker_processes=1)
+    try:
+        assert run.slack.message(channel="C100", user="U1", text="Checkout fails with error 500 when paying by card").status == 200
+        fake_slack.wait_for("chat.postMessage", timeout=20)
+        assert run.slack.command(text="push HC-1", user="U_T1", channel="C100").status == 200
+        trackers.wait_for("github", "create", timeout=20)
+        fake_slack.wait_for("chat.postMessage", where=lambda c: "Tracked in" in str(c.params.get("text")), timeout=20)
+        closed = {"action": "closed", "issue": {"number": 1}, "repository": {"full_name": "acme/shop"}, "sender": {"login": "octo-dev"}}
+        assert webhook(run.url, "github", closed, event="issues")[0] == 200
+        [dm] = fake_slack.wait_for("chat.postMessage", where=lambda c: c.params.get("channel") == "DU1", timeout=20)
+        assert "is fixed" in dm.params["text"] and "octo-dev in acme/shop#1" in json.dumps(dm.params["blocks"])
+        assert len(trackers.calls_to("github", "create")) == 1
+    finally:
+        run.stop()
+
+
 def test_kill_9_after_the_tracker_created_the_issue_creates_no_second(
     fake_slack: FakeSlack, trackers: FakeTrackers, database_url: str, tmp_path: Path,
 ) -> None:
@@ -167,42 +227,19 @@ def test_kill_9_after_the_tracker_created_the_issue_creates_no_second(
     answer is on the way; the bot started next finds the issue by its marker and records it."""
     for user in ("U1", "U_T1"):
         fake_slack.add_user(user_id=user, name=user.lower())
-    port = _free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "HYPERCARE_"))}
-    env.update({
-        "PYTHONPATH": str(ROOT), "SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_SIGNING_SECRET": SIGNING_SECRET, "SLACK_API_URL": fake_slack.url,
-        "DATABASE_URL": database_url, "HYPERCARE_WORKER_PROCESSES": "0", "HYPERCARE_LEASE_SECONDS": "2", "HYPERCARE_CHANNEL_POST_INTERVAL": "0",
-        "HYPERCARE_SCHEDULER": "off", "HYPERCARE_TRIAGE_USERS": "U_T1", "HYPERCARE_GITHUB_TOKEN": GITHUB_TOKEN,
-        "HYPERCARE_GITHUB_API_URL": trackers.github_url, "HYPERCARE_GITHUB_REPO": "acme/shop", "HYPERCARE_GITHUB_WEBHOOK_SECRET": SECRETS["github"],
-    })
-    log = open(tmp_path / "bot.log", "w")
-    process = subprocess.Popen([sys.executable, "-m", "bot.cli", "run", "--host", "127.0.0.1", "--port", str(port)],
-                               cwd=tmp_path, env=env, stdout=log, stderr=subprocess.STDOUT)
+    # No worker process: the process killed is the one waiting for GitHub's answer.
+    run = HypercareRun(fake=fake_slack, trackers=trackers, database_url=database_url, tmp_path=tmp_path, worker_processes=0)
     try:
-        url = f"http://127.0.0.1:{port}"
-
-        def healthy() -> bool:
-            try:
-                with urllib.request.urlopen(url + "/healthz", timeout=1) as answer:
-                    return answer.status == 200
-            except OSError:
-                return False
-
-        wait_until(healthy, timeout=30, what="the bot process")
-        sender = SlackSender(base_url=url, signing_secret=SIGNING_SECRET, team_id=fake_slack.team_id, bot_user_id=fake_slack.bot_user_id)
-        assert sender.message(channel="C100", user="U1", text="Checkout fails with error 500 when paying by card").status == 200
+        assert run.slack.message(channel="C100", user="U1", text="Checkout fails with error 500 when paying by card").status == 200
         fake_slack.wait_for("chat.postMessage", timeout=20)
         release = trackers.hold_next("github", "create")
-        assert sender.command(text="push HC-1", user="U_T1", channel="C100").status == 200
+        assert run.slack.command(text="push HC-1", user="U_T1", channel="C100").status == 200
         trackers.wait_for("github", "create", timeout=20)
-        process.send_signal(signal.SIGKILL)  # GitHub made the issue; the answer never reaches a living process
-        process.wait(timeout=10)
+        run.process.send_signal(signal.SIGKILL)  # GitHub made the issue; the answer never reaches a living process
+        run.process.wait(timeout=10)
         release.set()
     finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait(timeout=10)
-        log.close()
+        run.stop()
     assert len(trackers.github["acme/shop"]) == 1
     bot = start_tracker_bot(fake_slack, trackers, database_url, lease_seconds=2.0)
     try:

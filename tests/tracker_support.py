@@ -87,9 +87,9 @@ def wait_until(check: Any, *, timeout: float = 15.0, what: str = "condition") ->
     raise AssertionError(f"timed out waiting for {what}")
 
 
-def webhook(bot: RunningBot, tracker: str, payload: dict[str, Any], *, event: str = "", delivery: str | None = None,
+def webhook(bot: RunningBot | str, tracker: str, payload: dict[str, Any], *, event: str = "", delivery: str | None = None,
             secret: str | None = None, raw: bytes | None = None) -> tuple[int, str]:
-    """POST a webhook signed as the tracker signs it; returns (status, body)."""
+    """POST a webhook signed as the tracker signs it (to a running bot, or a base URL); returns (status, body)."""
     if tracker == "linear" and "webhookTimestamp" not in payload:
         payload = {**payload, "webhookTimestamp": int(time.time() * 1000)}
     if tracker == "jira" and "timestamp" not in payload:
@@ -104,7 +104,8 @@ def webhook(bot: RunningBot, tracker: str, payload: dict[str, Any], *, event: st
         headers.update({"X-Hub-Signature": f"sha256={digest}", "X-Atlassian-Webhook-Identifier": delivery})
     else:
         headers.update({"Linear-Signature": digest, "Linear-Delivery": delivery, "Linear-Event": str(payload.get("type", ""))})
-    request = urllib.request.Request(f"{bot.server.url}/trackers/{tracker}", data=body, headers=headers, method="POST")
+    base = bot if isinstance(bot, str) else bot.server.url
+    request = urllib.request.Request(f"{base}/trackers/{tracker}", data=body, headers=headers, method="POST")
     try:
         with urllib.request.urlopen(request, timeout=10) as answer:
             return answer.status, answer.read().decode()
