@@ -15,9 +15,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
+from sqlmodel import Session
 
+from models.db import make_engine
+from models.tables import SlackEvent
 from tests.conftest import BOT_TOKEN, SIGNING_SECRET, RunningBot, stop_bot
 from tests.fake_slack import FakeSlack
+from tests.fake_socket_mode import FakeSocketMode
 from tests.fake_trackers import GITHUB_TOKEN, FakeTrackers
 from tests.slack_requests import SlackSender
 from tests.tracker_support import SECRETS, in_thread, link, report, start_tracker_bot, wait_linked, wait_until, webhook
@@ -163,7 +168,8 @@ def _free_port() -> int:
 class HypercareRun:
     """`hypercare run` in a subprocess, wired to the fakes (HTTP mode, GitHub configured)."""
 
-    def __init__(self, *, fake: FakeSlack, trackers: FakeTrackers, database_url: str, tmp_path: Path, worker_processes: int) -> None:
+    def __init__(self, *, fake: FakeSlack, trackers: FakeTrackers, database_url: str, tmp_path: Path, worker_processes: int,
+                 extra_env: dict[str, str] | None = None) -> None:
         port = _free_port()
         env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "HYPERCARE_"))}
         env.update({
@@ -171,7 +177,7 @@ class HypercareRun:
             "DATABASE_URL": database_url, "HYPERCARE_WORKER_PROCESSES": str(worker_processes), "HYPERCARE_LEASE_SECONDS": "2",
             "HYPERCARE_CHANNEL_POST_INTERVAL": "0", "HYPERCARE_TRIAGE_USERS": "U_T1", "HYPERCARE_GITHUB_TOKEN": GITHUB_TOKEN,
             "HYPERCARE_GITHUB_API_URL": trackers.github_url, "HYPERCARE_GITHUB_REPO": "acme/shop", "HYPERCARE_GITHUB_WEBHOOK_SECRET": SECRETS["github"],
-            "HYPERCARE_TRACKER_SYNC_SECONDS": "0.5",
+            "HYPERCARE_TRACKER_SYNC_SECONDS": "0.5", **(extra_env or {}),
         })
         self.log = open(tmp_path / f"bot-{port}.log", "w")
         self.process = subprocess.Popen([sys.executable, "-m", "bot.cli", "run", "--host", "127.0.0.1", "--port", str(port)],
@@ -251,3 +257,27 @@ def test_kill_9_after_the_tracker_created_the_issue_creates_no_second(
         assert link(bot) is not None
     finally:
         stop_bot(bot)
+
+
+def test_socket_mode_serves_the_tracker_webhooks_too(fake_slack: FakeSlack, trackers: FakeTrackers, database_url: str, tmp_path: Path) -> None:
+    """In Socket Mode there is no Slack endpoint, but a tracker needs one: `hypercare run` listens
+    on PORT for /trackers/* when a webhook secret is set."""
+    socket_server = FakeSocketMode().start()
+    fake_slack.socket_url = socket_server.url
+    run = HypercareRun(fake=fake_slack, trackers=trackers, database_url=database_url, tmp_path=tmp_path, worker_processes=0,
+                       extra_env={"SLACK_APP_TOKEN": "xapp-test"})
+    try:
+        assert socket_server.connected.wait(15), "Socket Mode is connected as well"
+        closed = {"action": "closed", "issue": {"number": 7}, "repository": {"full_name": "acme/shop"}, "sender": {"login": "octo-dev"}}
+        assert webhook(run.url, "github", closed, event="issues", secret="forged")[0] == 401
+        assert webhook(run.url, "github", closed, event="issues", delivery="sm-1")[0] == 200
+        engine = make_engine(database_url)
+        try:
+            with Session(engine) as session:
+                stored = session.execute(select(SlackEvent.event_id).where(SlackEvent.event_type == "tracker:github")).scalars().all()
+        finally:
+            engine.dispose()
+        assert stored == ["tracker:github:sm-1"]
+    finally:
+        run.stop()
+        socket_server.stop()
