@@ -181,3 +181,34 @@ def test_linear_answer_lost_after_create_makes_no_second_issue(tbot: RunningBot,
     assert wait_linked(bot).external_key == "ENG-1"
     assert len(trackers.calls_to("linear", "create")) == 1 and len(trackers.linear) == 1
     assert trackers.calls_to("linear", "find")[0].body["variables"]["marker"] == "hypercare:T001:HC-1"
+
+
+def test_linear_severity_change_updates_priority_and_canceled_is_wont_fix(tbot: RunningBot, trackers: FakeTrackers) -> None:
+    bot = tbot
+    report(bot, "The tooltip on the settings page has a typo", user="U1")
+    hc(bot, "push HC-1 linear ENG", user="U_T1")
+    wait_linked(bot)
+    hc(bot, "severity HC-1 high", user="U_T1")
+    [update] = trackers.wait_for("linear", "update")
+    assert update.body["variables"] == {"id": "lin-1", "input": {"priority": 2}}
+    [comment] = trackers.wait_for("linear", "comment")
+    assert "Severity changed in Slack: low → high" in comment.body["variables"]["input"]["body"]
+    assert webhook(bot, "linear", _linear_update("lin-1", "canceled"))[0] == 200
+    bot.settle()
+    assert ticket(bot, "HC-1").status == "wont_fix"
+    [dm] = dms(bot, "U1")
+    assert "won't be fixed" in dm.params["blocks"][0]["text"]["text"] and "Lee Linear in ENG-1" in dm.params["blocks"][0]["text"]["text"]
+    time.sleep(1.0)
+    bot.settle()
+    assert len(trackers.calls_to("linear", "comment")) == 1, "the cancel is not sent back to Linear"
+
+
+def test_github_severity_change_swaps_the_label(tbot: RunningBot, trackers: FakeTrackers) -> None:
+    bot = tbot
+    report(bot, "The tooltip on the settings page has a typo", user="U1")
+    hc(bot, "push HC-1", user="U_T1")
+    wait_linked(bot)
+    hc(bot, "severity HC-1 critical", user="U_T1")
+    trackers.wait_for("github", "unlabel")
+    labels = {entry["name"] for entry in trackers.github["acme/shop"][0]["labels"]}
+    assert "severity:critical" in labels and "severity:low" not in labels
