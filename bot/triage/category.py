@@ -7,7 +7,6 @@ from __future__ import annotations
 import re
 
 from bot.triage.chatter import PROBLEM, QUESTION, REQUEST
-from bot.triage.fastre import FastRe
 from bot.triage.model import score_category
 
 __all__ = ["CATEGORIES", "choose_category", "sub_category"]
@@ -18,12 +17,12 @@ CHAT_CHARS = 400
 CHAT_MODEL_MIN = 0.8
 
 
-def _rx(pattern: str, *, strip: bool = False) -> FastRe:
-    return FastRe(pattern, re.M, strip=strip)   # lower-case patterns, matched on lower-cased text
+def _rx(pattern: str) -> re.Pattern[str]:
+    return re.compile(pattern, re.M)   # lower-case patterns, matched on lower-cased text
 
 
 # order = priority when two kinds score the same
-_SUB_RULES: tuple[tuple[str, FastRe], ...] = (
+_SUB_RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("documentation", _rx(
         r"\b(?:typo in (?:the )?(?:docs?|documentation|readme|guide|help|tutorial)|(?:docs?|documentation|"
         r"readme|guide|help (?:page|article|center)|tutorial|changelog)(?: page)? (?:is|are|says|has|have) "
@@ -46,7 +45,7 @@ _SUB_RULES: tuple[tuple[str, FastRe], ...] = (
         r"seconds|mins?|minutes)?|forever|ages|minutes|"
         r"seconds|so long|too long)|performance|perf|memory leak|high (?:cpu|memory)|cpu usage|memory usage|"
         r"out of memory|oom|sluggish|hangs?|hanging|freez\w*|unresponsive|spinner (?:forever|keeps)|"
-        r"spins forever|loads? forever|p9\d)\b", strip=True)),
+        r"spins forever|loads? forever|p9\d)\b")),
     ("integration", _rx(
         r"\b(?:webhooks?|api|apis|rest endpoint|endpoints?|salesforce|hubspot|zapier|stripe|paypal|jira|"
         r"okta|auth0|sso|saml|oauth\w*|third[- ]party|3rd[- ]party|integrations?|callback url|sync(?:ing)? "
@@ -60,8 +59,8 @@ _SUB_RULES: tuple[tuple[str, FastRe], ...] = (
         r"tooltip|discoverab\w*|clunky|annoying|too many clicks)\b")),
 )
 _FOCUS_CHARS = 400
-_PROBLEM = FastRe(PROBLEM.pattern)
-_REQUEST = FastRe(REQUEST.pattern)
+_PROBLEM = re.compile(PROBLEM.pattern)
+_REQUEST = re.compile(REQUEST.pattern)
 
 
 def sub_category(text: str) -> tuple[str, str | None]:

@@ -13,10 +13,10 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from bot.triage import patterns as P
-from bot.triage.cues import cues_per_unit
+import bot.triage.patterns as P
 from bot.triage.chatter import PROBLEM
-from bot.triage.fastre import FastRe
+from bot.triage.cues import CUE_CHARS, UNIT_CHARS, cues_per_unit
+from bot.triage.model import score_sentences
 from bot.triage.text import collapse_ws
 
 __all__ = ["DETAILS", "Analysis", "analyse", "detail_features", "extract_fields"]
@@ -26,6 +26,7 @@ MAX_SPAN = 300
 CHAT_UNITS = 3
 ENV_CHARS = 1500           # environment mentions are looked for in the first 1500 characters
 MAX_UNITS = 80             # long logs/stack traces: cues are looked for in the first 80 units
+SENTENCE_P = 0.5           # a unit "says" OB / EB / S2R when the sentence model gives p >= this
 
 _OB = re.compile(
     r"\b(?:instead|but (?:i|it|we|the|now|nothing|this|that|get|shows?|returns?|only)|actual(?:ly)?|"
@@ -38,7 +39,7 @@ _OB = re.compile(
 _OB_CLAUSE = re.compile(r"\b(?:instead|but)\b[^.;\n—–]*", re.I)
 _CLAUSE_SPLIT = re.compile(r"\s+[—–]\s+|\s+-\s+|;\s*|,\s*(?=(?:but|instead|and|expected|expecting|"
                            r"should|it|i|we)\b)|\s+(?=(?:but|instead|whereas)\b)", re.I)
-_ENV = tuple(FastRe(p) for p in (   # case-sensitive on purpose: "Edge", "Safari", "iOS" are names
+_ENV = tuple(re.compile(p) for p in (   # case-sensitive on purpose: "Edge", "Safari", "iOS" are names
     r"\b(?:Chrome|Chromium|Firefox|Safari|Edge|Opera|Brave|IE ?\d+|Internet Explorer)"
     r"(?: ?(?:v(?:ersion)? ?)?\d+(?:\.\d+)*)?",
     r"\b(?:iOS|iPadOS|Android|Windows(?: Server)?|Win ?(?:7|8|10|11|XP)|macOS|Mac ?OS(?: X)?|OS X|Linux|"
@@ -73,6 +74,11 @@ class Analysis:
     enum_span: str | None = None
     features: dict[str, float] = field(default_factory=dict)
     titled: bool = False                                      # units[0] is the title
+    sentences: list[dict[str, float]] | None = None           # per scored unit: P(ob), P(eb), P(s2r)
+
+    def said(self, label: str, threshold: float = SENTENCE_P) -> list[int]:
+        """Units the sentence model reads as `label` (ob / eb / s2r) with p >= threshold."""
+        return [i for i, p in enumerate(self.sentences or ()) if p[label] >= threshold]
 
 
 def _clip(text: str, limit: int = MAX_SPAN) -> str:
@@ -154,6 +160,7 @@ def analyse(text: str, *, title: str | None = None) -> Analysis:
     an.units = units[:MAX_UNITS]
     units = an.units
     an.cues = cues_per_unit(units) if units else []
+    an.sentences = score_sentences(_scored_units(units)) if units else None
     if an.titled and P.TITLE_IMPERATIVE.match(units[0]):
         an.cues[0].append("eb_imperative")
     an.features = _features(an)
@@ -164,6 +171,19 @@ def analyse(text: str, *, title: str | None = None) -> Analysis:
 # unit made a cue fire, for picking the clause to show
 _EB_ALL = {**P.EB_CUES, **P.EB_IMPLICIT, **P.EB_COUNTER, "eb_imperative": P.TITLE_IMPERATIVE,
            **{k: re.compile(r"\b(?:" + "|".join(sorted(v)) + r")\b") for k, v in P.EB_IMPLICIT_WORDS.items()}}
+
+
+def _scored_units(units: list[str]) -> list[str]:
+    """The units the sentence model reads: those that start within the cue window (the cost of
+    scoring grows with the units; the evidence sits at a report's start)."""
+    out: list[str] = []
+    used = 0
+    for unit in units:
+        if used >= CUE_CHARS:
+            break
+        out.append(unit[:UNIT_CHARS])
+        used += min(len(unit), UNIT_CHARS) + 1
+    return out
 
 
 def _features(an: Analysis) -> dict[str, float]:
@@ -192,6 +212,15 @@ def _features(an: Analysis) -> dict[str, float]:
         out["inline_enum"] = 1.0
     n = len(an.units)
     out["len_%d" % min(4, int(math.log2(n + 1)))] = 1.0
+    if an.sentences:
+        start = 1 if an.titled else 0
+        for label in ("ob", "eb", "s2r"):
+            top = max((p[label] for p in an.sentences[start:]), default=0.0)
+            for cut in (0.3, 0.5, 0.7):
+                if top >= cut:
+                    out[f"sent_{label}>{cut}"] = 1.0
+            if len([i for i in an.said(label) if i >= start]) >= 2:
+                out[f"sent_{label}#2"] = 1.0
     return out
 
 
@@ -228,6 +257,14 @@ def _present(an: Analysis, prefix: str, weights: dict[str, float] | None, strong
     and the best-scoring cue unit is the span; in a chat message an explicit cue (`strong`) also
     counts. Without a model: explicit cues only."""
     p = _prob(weights, an.features)
+    if p is None and an.sentences:
+        # no report-level presence model: the sentence model (trained on sentence labels from
+        # other reports) decides, and the unit it is surest of is the span
+        label = prefix.rstrip("_")
+        said = [i for i in an.said(label) if i >= skip]
+        if said:
+            best_i = max(said, key=lambda i: an.sentences[i][label])   # type: ignore[index]
+            return best_i, an.units[best_i]
     if p is not None and p >= (weights or {}).get("__threshold__", 0.5):
         best = _best_unit(an, prefix, weights, skip=set(range(skip)))
         if best:

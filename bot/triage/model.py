@@ -5,6 +5,9 @@
     unigrams + bigrams) for bug / feature / question,
   * `details`: logistic models over the cue features of extract.py for "has expected behaviour"
     (`eb`) and "has steps to reproduce" (`s2r`),
+  * `sentences`: a one-vs-rest logistic model over a sentence's word unigrams + bigrams for
+    observed behaviour (`ob`), expected behaviour (`eb`) and a step to reproduce (`s2r`), fitted
+    on the sentence-level labels of bug_report_sentences.csv,
   * `provenance`: where the data came from, how and when it was trained.
 It is loaded lazily, once per process.
 """
@@ -18,7 +21,8 @@ import threading
 from pathlib import Path
 from typing import Any
 
-__all__ = ["MODEL_PATH", "category_features", "load_model", "set_model", "score_category", "detail_weights"]
+__all__ = ["MODEL_PATH", "category_features", "load_model", "set_model", "score_category", "detail_weights",
+           "sentence_features", "score_sentences"]
 
 MODEL_PATH = Path(__file__).with_name("category_model.json.gz")
 BODY_CHARS = 1500
@@ -108,3 +112,35 @@ def score_category(title: str | None, body: str, model: dict[str, Any] | None = 
 def detail_weights(model: dict[str, Any] | None = None) -> dict[str, dict[str, float]]:
     """The `eb` / `s2r` presence models ({} with no model: extract.py then uses plain rules)."""
     return (model or load_model()).get("details") or {}
+
+
+_WORD = re.compile(r"[a-z0-9']+|[?!]")
+SENTENCE_CHARS = 300
+
+
+def sentence_features(sentence: str) -> set[str]:
+    """Word unigrams and bigrams of one lower-cased sentence (training calls this very function)."""
+    toks = _WORD.findall(sentence[:SENTENCE_CHARS].lower())
+    feats = set(toks)
+    feats.update(a + " " + b for a, b in zip(toks, toks[1:]))
+    return feats
+
+
+def score_sentences(units: list[str], model: dict[str, Any] | None = None) -> list[dict[str, float]] | None:
+    """Per unit, the probability that it states observed behaviour / expected behaviour / a step
+    (independent one-vs-rest logistic scores), or None with no sentence model."""
+    block = (model or load_model()).get("sentences")
+    if not block:
+        return None
+    classes: list[str] = block["classes"]
+    weights: dict[str, list[float]] = block["weights"]
+    bias: list[float] = block["bias"]
+    out: list[dict[str, float]] = []
+    for unit in units:
+        hits = weights.keys() & sentence_features(unit)
+        z = list(bias)
+        for f in hits:
+            for k, w in enumerate(weights[f]):
+                z[k] += w
+        out.append({c: 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, v)))) for c, v in zip(classes, z)})
+    return out
