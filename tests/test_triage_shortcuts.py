@@ -107,3 +107,39 @@ def test_line_start_cues_fire_in_the_same_units_as_a_full_scan() -> None:
         for name in LINE_START:
             full = [i for i, part in enumerate(joined) if cues[name].search(part)]
             assert [i for i, names in enumerate(fired) if name in names] == full, (name, units)
+
+
+def test_every_environment_match_holds_one_of_its_gate_literals() -> None:
+    from bot.triage.extract import _ENV
+    samples = ["Chrome 131 on macOS 14", "IE 11", "Internet Explorer", "Windows Server 2019 x64", "Win 10", "OS X",
+               "iPhone 15 Pro Max", "Galaxy S23 Ultra", "version 2.4.1", "build 10.0.1", "prod server", "preprod",
+               "uat environment", "Edge 120", "Ubuntu 22.04", "ChromeOS", "Mac OS X", "iPadOS 17"]
+    texts = samples + [t for t in _cue_texts() if t] + [" ".join(samples)]
+    matched = 0
+    for text in texts:
+        for rx, gate in _ENV:
+            for m in rx.finditer(text):
+                if gate is not None:
+                    matched += 1
+                    assert any(lit in m.group(0) for lit in gate), (rx.pattern, m.group(0))
+    assert matched >= len(samples) - 2
+
+
+def test_every_severity_match_holds_one_of_its_gate_literals() -> None:
+    import re
+    from bot.triage import severity as S
+    samples = ["site is down for everyone", "payments failing for all users", "card was declined", "can't log in",
+               "getting logged out", "data loss: records were deleted", "someone else's invoices", "wrong totals",
+               "charged twice", "typo in the button label", "workaround: refresh fixes it", "works after a retry",
+               "500 errors everywhere", "whole app is broken", "lost all my data", "totals don't add up",
+               "other users' data", "temporary fix"]
+    texts = samples + [t[:600] for t in _cue_texts()]
+    patterns = {rx.pattern: rx for rx in vars(S).values() if isinstance(rx, re.Pattern)}
+    assert set(S.GATES) <= set(patterns)
+    matched = 0
+    for text in texts:
+        for pattern, gate in S.GATES.items():
+            for m in patterns[pattern].finditer(text):
+                matched += 1
+                assert any(lit in m.group(0) for lit in gate), (pattern[:40], m.group(0))
+    assert matched >= len(samples)

@@ -100,10 +100,10 @@ def choose_category(*, text: str, title: str | None, observed: int = 0) -> tuple
     chat = title is None
     head = ((title + "\n" if title else "") + text[:_FOCUS_CHARS]).lower()
     opening = I.opening(title if title else text[:_FOCUS_CHARS])
+    if req := I.strong_request(opening):          # before how-to: "can we add …?" asks for a feature
+        return "feature_request", [f"category feature_request: a request ('{req.strip()}…')"]
     if asked := I.howto(opening):
         return "question", [f"category question: a how-to question ('{asked.strip()}…')"]
-    if req := I.strong_request(opening):
-        return "feature_request", [f"category feature_request: a request ('{req.strip()}…')"]
     if chat and (req := _REQUEST.search(head)):
         return "feature_request", [f"category feature_request: request phrase '{req.group(0).lower()}'"]
     problem = _PROBLEM.search(opening if title else head)

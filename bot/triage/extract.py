@@ -15,8 +15,8 @@ from functools import lru_cache
 
 import bot.triage.patterns as P
 from bot.triage.chatter import PROBLEM
-from bot.triage.cues import CUE_CHARS, UNIT_CHARS, cues_per_unit
-from bot.triage.model import score_sentences
+from bot.triage.cues import CUE_CHARS, UNIT_CHARS, cues_per_unit, holds_any
+from bot.triage.model import logit, score_sentences
 from bot.triage.text import collapse_ws
 
 __all__ = ["DETAILS", "Analysis", "analyse", "detail_features", "extract_fields"]
@@ -27,6 +27,8 @@ CHAT_UNITS = 3
 ENV_CHARS = 1500           # environment mentions are looked for in the first 1500 characters
 MAX_UNITS = 80             # long logs/stack traces: cues are looked for in the first 80 units
 SENTENCE_P = 0.5           # a unit "says" OB / EB / S2R when the sentence model gives p >= this
+SCORED_UNITS = 16         # the sentence model reads at most this many units (title included)
+_LOGIT = {p: logit(p) for p in (0.3, 0.5, 0.7)}
 
 _OB = re.compile(
     r"\b(?:instead|but (?:i|it|we|the|now|nothing|this|that|get|shows?|returns?|only)|actual(?:ly)?|"
@@ -39,17 +41,24 @@ _OB = re.compile(
 _OB_CLAUSE = re.compile(r"\b(?:instead|but)\b[^.;\n—–]*", re.I)
 _CLAUSE_SPLIT = re.compile(r"\s+[—–]\s+|\s+-\s+|;\s*|,\s*(?=(?:but|instead|and|expected|expecting|"
                            r"should|it|i|we)\b)|\s+(?=(?:but|instead|whereas)\b)", re.I)
-_ENV = tuple(re.compile(p) for p in (   # case-sensitive on purpose: "Edge", "Safari", "iOS" are names
-    r"\b(?:Chrome|Chromium|Firefox|Safari|Edge|Opera|Brave|IE ?\d+|Internet Explorer)"
-    r"(?: ?(?:v(?:ersion)? ?)?\d+(?:\.\d+)*)?",
-    r"\b(?:iOS|iPadOS|Android|Windows(?: Server)?|Win ?(?:7|8|10|11|XP)|macOS|Mac ?OS(?: X)?|OS X|Linux|"
-    r"Ubuntu|Debian|Fedora|CentOS|RHEL|ChromeOS|Solaris|FreeBSD)(?: ?(?:\d+(?:\.\d+)*|XP|Vista|NT))?"
-    r"(?: ?(?:x64|64-bit|32-bit|arm64))?",
-    r"\b(?:iPhone|iPad|Pixel|Galaxy|Samsung|Huawei|OnePlus|Xiaomi)(?: ?[A-Z]?\d+\w*(?: (?:Pro|Max|Plus|"
-    r"Ultra|mini))*)?",
-    r"\bv\d+(?:\.\d+){1,3}(?:[-+]\w+)?\b",
-    r"\b(?:version|build|release) \d+(?:\.\d+)+\w*",
-    r"\b(?:prod|production|staging|sandbox|preprod|uat)(?: (?:env(?:ironment)?|server|site|app|build))?\b",
+# (pattern, gate): every match contains one of the gate's literals (tests/test_triage_shortcuts.py
+# checks it), so a text holding none of them skips that scan
+_ENV: tuple[tuple[re.Pattern[str], tuple[str, ...] | None], ...] = tuple((re.compile(p), g) for p, g in (
+    # case-sensitive on purpose: "Edge", "Safari", "iOS" are names
+    (r"\b(?:Chrome|Chromium|Firefox|Safari|Edge|Opera|Brave|IE ?\d+|Internet Explorer)"
+     r"(?: ?(?:v(?:ersion)? ?)?\d+(?:\.\d+)*)?",
+     ("Chrom", "Firefox", "Safari", "Edge", "Opera", "Brave", "IE", "Internet Explorer")),
+    (r"\b(?:iOS|iPadOS|Android|Windows(?: Server)?|Win ?(?:7|8|10|11|XP)|macOS|Mac ?OS(?: X)?|OS X|Linux|"
+     r"Ubuntu|Debian|Fedora|CentOS|RHEL|ChromeOS|Solaris|FreeBSD)(?: ?(?:\d+(?:\.\d+)*|XP|Vista|NT))?"
+     r"(?: ?(?:x64|64-bit|32-bit|arm64))?",
+     ("iOS", "iPadOS", "Android", "Win", "macOS", "Mac", "OS X", "Linux", "Ubuntu", "Debian", "Fedora", "CentOS",
+      "RHEL", "ChromeOS", "Solaris", "FreeBSD")),
+    (r"\b(?:iPhone|iPad|Pixel|Galaxy|Samsung|Huawei|OnePlus|Xiaomi)(?: ?[A-Z]?\d+\w*(?: (?:Pro|Max|Plus|"
+     r"Ultra|mini))*)?", ("iPhone", "iPad", "Pixel", "Galaxy", "Samsung", "Huawei", "OnePlus", "Xiaomi")),
+    (r"\bv\d+(?:\.\d+){1,3}(?:[-+]\w+)?\b", None),
+    (r"\b(?:version|build|release) \d+(?:\.\d+)+\w*", ("version ", "build ", "release ")),
+    (r"\b(?:prod|production|staging|sandbox|preprod|uat)(?: (?:env(?:ironment)?|server|site|app|build))?\b",
+     ("prod", "staging", "sandbox", "uat")),
 ))
 # "Eclipse 3.1 RC2", "React 18.2.0": find the version number first (a digit start scans fast),
 # then look just before it for a capitalised product name.
@@ -74,11 +83,12 @@ class Analysis:
     enum_span: str | None = None
     features: dict[str, float] = field(default_factory=dict)
     titled: bool = False                                      # units[0] is the title
-    sentences: list[dict[str, float]] | None = None           # per scored unit: P(ob), P(eb), P(s2r)
+    sentences: list[dict[str, float]] | None = None           # per scored unit: log-odds of ob, eb, s2r
 
     def said(self, label: str, threshold: float = SENTENCE_P) -> list[int]:
         """Units the sentence model reads as `label` (ob / eb / s2r) with p >= threshold."""
-        return [i for i, p in enumerate(self.sentences or ()) if p[label] >= threshold]
+        z = _LOGIT[threshold]
+        return [i for i, p in enumerate(self.sentences or ()) if p[label] >= z]
 
 
 def _clip(text: str, limit: int = MAX_SPAN) -> str:
@@ -179,7 +189,7 @@ def _scored_units(units: list[str]) -> list[str]:
     out: list[str] = []
     used = 0
     for unit in units:
-        if used >= CUE_CHARS:
+        if used >= CUE_CHARS or len(out) >= SCORED_UNITS:
             break
         out.append(unit[:UNIT_CHARS])
         used += min(len(unit), UNIT_CHARS) + 1
@@ -215,9 +225,9 @@ def _features(an: Analysis) -> dict[str, float]:
     if an.sentences:
         start = 1 if an.titled else 0
         for label in ("ob", "eb", "s2r"):
-            top = max((p[label] for p in an.sentences[start:]), default=0.0)
+            top = max((p[label] for p in an.sentences[start:]), default=-99.0)
             for cut in (0.3, 0.5, 0.7):
-                if top >= cut:
+                if top >= _LOGIT[cut]:
                     out[f"sent_{label}>{cut}"] = 1.0
             if len([i for i in an.said(label) if i >= start]) >= 2:
                 out[f"sent_{label}#2"] = 1.0
@@ -300,7 +310,8 @@ def _clause(unit: str, rx: re.Pattern[str]) -> str:
 
 
 def _env_mentions(text: str) -> list[tuple[int, str]]:
-    out = [(m.start(), m.group(0).strip()) for rx in _ENV for m in rx.finditer(text)]
+    out = [(m.start(), m.group(0).strip()) for rx, gate in _ENV
+           if gate is None or holds_any(text, gate) for m in rx.finditer(text)]
     for m in _VERSION.finditer(text):
         s = m.start()
         if s and (text[s - 1] != " " or (s > 1 and text[s - 2] in ".v")):
@@ -372,7 +383,10 @@ def extract_fields(text: str, *, title: str | None = None,
                     fields["actual"] = _clip(_clause(unit, _OB))
                     break
             else:
-                if len(an.units) <= 3:              # a chat message: the problem it states is what happens
+                said = [i for i in an.said("ob") if i >= start]
+                if said:                            # the sentence model reads observed behaviour here
+                    fields["actual"] = _clip(an.units[said[0]])
+                elif len(an.units) <= 3:            # a chat message: the problem it states is what happens
                     for unit in an.units:
                         if PROBLEM.search(unit):
                             fields["actual"] = _clip(unit)

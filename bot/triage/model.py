@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 __all__ = ["MODEL_PATH", "category_features", "load_model", "set_model", "score_category", "detail_weights",
-           "sentence_features", "score_sentences"]
+           "sentence_features", "score_sentences", "logit"]
 
 MODEL_PATH = Path(__file__).with_name("category_model.json.gz")
 BODY_CHARS = 1500
@@ -122,25 +122,48 @@ def sentence_features(sentence: str) -> set[str]:
     """Word unigrams and bigrams of one lower-cased sentence (training calls this very function)."""
     toks = _WORD.findall(sentence[:SENTENCE_CHARS].lower())
     feats = set(toks)
-    feats.update(a + " " + b for a, b in zip(toks, toks[1:]))
+    feats.update(map(" ".join, zip(toks, toks[1:])))
     return feats
 
 
-def score_sentences(units: list[str], model: dict[str, Any] | None = None) -> list[dict[str, float]] | None:
-    """Per unit, the probability that it states observed behaviour / expected behaviour / a step
-    (independent one-vs-rest logistic scores), or None with no sentence model."""
+_split_cache: dict[int, tuple[list[str], list[float], set[str], list[dict[str, float]]]] = {}
+
+
+def _sentence_block(model: dict[str, Any] | None) -> tuple[list[str], list[float], set[str], list[dict[str, float]]] | None:
+    """The sentence model as (classes, biases, vocabulary, one weight dict per class), built once."""
     block = (model or load_model()).get("sentences")
     if not block:
         return None
-    classes: list[str] = block["classes"]
-    weights: dict[str, list[float]] = block["weights"]
-    bias: list[float] = block["bias"]
+    key = id(block)
+    split = _split_cache.get(key)
+    if split is None:
+        classes = list(block["classes"])
+        per_class = [{f: w[k] for f, w in block["weights"].items() if w[k]} for k in range(len(classes))]
+        split = (classes, list(block["bias"]), set(block["weights"]), per_class)
+        _split_cache.clear()
+        _split_cache[key] = split
+    return split
+
+
+def score_sentences(units: list[str], model: dict[str, Any] | None = None) -> list[dict[str, float]] | None:
+    """Per unit, the log-odds that it states observed behaviour / expected behaviour / a step
+    (independent one-vs-rest logistic scores; 0 is p = 0.5), or None with no sentence model.
+    Log-odds, not probabilities: comparing with a threshold needs no exp() per unit."""
+    split = _sentence_block(model)
+    if split is None:
+        return None
+    classes, bias, vocab, per_class = split
     out: list[dict[str, float]] = []
     for unit in units:
-        hits = weights.keys() & sentence_features(unit)
-        z = list(bias)
-        for f in hits:
-            for k, w in enumerate(weights[f]):
-                z[k] += w
-        out.append({c: 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, v)))) for c, v in zip(classes, z)})
+        hits = vocab & sentence_features(unit)
+        out.append({c: b + sum(map(w.get, hits, _zeros(len(hits)))) for c, b, w in zip(classes, bias, per_class)})
     return out
+
+
+def _zeros(n: int) -> list[float]:
+    return [0.0] * n
+
+
+def logit(p: float) -> float:
+    """The log-odds of probability p (thresholds on score_sentences' scale)."""
+    return math.log(p / (1.0 - p))

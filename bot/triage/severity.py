@@ -19,6 +19,13 @@ def _rx(pattern: str) -> re.Pattern[str]:
     return re.compile(pattern)         # lower-case patterns, matched on lower-cased text
 
 
+def _holds_any(text: str, literals: tuple[str, ...]) -> bool:
+    for lit in literals:
+        if lit in text:
+            return True
+    return False
+
+
 _OUTAGE = _rx(r"\b(?:outage|is down|are down|went down|goes down|site down|app down|service down|"
               r"down for (?:everyone|everybody|all|us)|(?:5\d\ds?|errors?) (?:errors? )?(?:everywhere|for "
               r"(?:everyone|everybody|all))|(?:everything|entire (?:site|app)|whole (?:site|app)) is (?:down|"
@@ -66,8 +73,35 @@ _SOME = _rx(r"\b(?:some|a few|several|certain|one|a couple of|intermittent\w*|so
 
 
 def _first(rx: re.Pattern[str], text: str) -> str | None:
+    gate = GATES.get(rx.pattern)
+    if gate is not None and not _holds_any(text, gate):
+        return None
     m = rx.search(text)
     return m.group(0).lower() if m else None
+
+
+# Hand-listed literal gates: every match of the pattern contains one of these strings (checked by
+# tests/test_triage_shortcuts.py), so a text without any skips the scan (a few C substring
+# searches instead of a regex pass over 600 characters)
+GATES: dict[str, tuple[str, ...]] = {
+    _OUTAGE.pattern: ("outage", "down", "5", "error", "everything", "entire", "whole", "nobody", "no one",
+                      "unreachable", "not loading"),
+    _PAYMENT.pattern: ("pay", "checkout", "check-out", "billing", "invoic", "charg", "refund", "subscription",
+                       "purchas", "card", "stripe", "transaction", "order"),
+    _AUTH.pattern: ("log", "sign", "auth", "sso", "saml", "password", "2fa", "mfa", "locked", "session"),
+    _AUTH_BROKEN.pattern: ("out", "log", "sign"),
+    _ALL.pattern: ("every", "all", "nobody", "no one", "100", "entire", "whole", "company", "global"),
+    _DATA_LOSS.pattern: ("data", "record", "order", "file", "history", "wiped", "deleted", "los"),
+    _LEAK.pattern: ("leak", "expos", "security", "vulnerab", "xss", "sql injection", "csrf", "else", "other",
+                    "unauthori", "privacy", "pii", "gdpr", "breach"),
+    _INTEGRITY.pattern: ("wrong", "incorrect", "bad", "inconsistent", "mismatch", "corrupt", "duplicat", "double",
+                         "twice", "total", "number", "amount", "balance"),
+    _COSMETIC.pattern: ("typo", "spelling", "misspel", "cosmetic", "misaligned", "alignment", "colo", "font",
+                        "padding", "margin", "pixel", "icon", "wording", "capitali", "grammar", "looks",
+                        "truncated label"),
+    _WORKAROUND.pattern: ("workaround", "work-around", "work around", "can still", "still able", "refresh",
+                          "reload", "retry", "works ", "fixed by", "temporar"),
+}
 
 
 def _shift(level: str, by: int) -> str:
