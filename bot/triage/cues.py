@@ -84,12 +84,15 @@ def cues_per_unit(units: list[str]) -> list[list[str]]:
                 if rx.match(joined, at, at + len(parts[i])) is not None:
                     out[i].append(name)
             continue
-        last = -1
-        for m in rx.finditer(joined):
+        # one match per unit is enough: after a hit, search again from the next unit's start
+        # (instead of walking every match of a frequent cue)
+        m = rx.search(joined)
+        while m is not None:
             i = bisect_right(starts, m.start()) - 1
-            if i != last:
-                out[i].append(name)
-                last = i
+            out[i].append(name)
+            if i + 1 >= len(starts):
+                break
+            m = rx.search(joined, starts[i + 1])
     # Word cues fire in the units that hold one of their words. The text's words are found once;
     # the few cue words among them are then located unit by unit (no word spans a newline, so the
     # units' word sets add up to the text's). Gated cues run their regex only in such units.

@@ -126,20 +126,19 @@ def sentence_features(sentence: str) -> set[str]:
     return feats
 
 
-_split_cache: dict[int, tuple[list[str], list[float], set[str], list[dict[str, float]]]] = {}
+_split_cache: dict[int, tuple[list[str], list[float], dict[str, tuple[float, ...]]]] = {}
 
 
-def _sentence_block(model: dict[str, Any] | None) -> tuple[list[str], list[float], set[str], list[dict[str, float]]] | None:
-    """The sentence model as (classes, biases, vocabulary, one weight dict per class), built once."""
+def _sentence_block(model: dict[str, Any] | None) -> tuple[list[str], list[float], dict[str, tuple[float, ...]]] | None:
+    """The sentence model as (classes, biases, feature -> weight per class), built once."""
     block = (model or load_model()).get("sentences")
     if not block:
         return None
     key = id(block)
     split = _split_cache.get(key)
     if split is None:
-        classes = list(block["classes"])
-        per_class = [{f: w[k] for f, w in block["weights"].items() if w[k]} for k in range(len(classes))]
-        split = (classes, list(block["bias"]), set(block["weights"]), per_class)
+        split = (list(block["classes"]), list(block["bias"]),
+                 {f: tuple(w) for f, w in block["weights"].items()})
         _split_cache.clear()
         _split_cache[key] = split
     return split
@@ -152,16 +151,15 @@ def score_sentences(units: list[str], model: dict[str, Any] | None = None) -> li
     split = _sentence_block(model)
     if split is None:
         return None
-    classes, bias, vocab, per_class = split
+    classes, bias, weights = split
     out: list[dict[str, float]] = []
     for unit in units:
-        hits = vocab & sentence_features(unit)
-        out.append({c: b + sum(map(w.get, hits, _zeros(len(hits)))) for c, b, w in zip(classes, bias, per_class)})
+        hits = weights.keys() & sentence_features(unit)      # set intersection runs in C
+        if hits:     # one column of weights per class, summed (as score_category does)
+            out.append(dict(zip(classes, [b + sum(col) for b, col in zip(bias, zip(*map(weights.__getitem__, hits)))])))
+        else:
+            out.append(dict(zip(classes, bias)))
     return out
-
-
-def _zeros(n: int) -> list[float]:
-    return [0.0] * n
 
 
 def logit(p: float) -> float:
