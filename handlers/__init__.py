@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from slack_bolt import App
 
-from bot.settings import Settings
+from bot.runtime.settings import Settings
 from handlers import actions, commands, events, followups, loop, messages, shortcuts, views
 from handlers.directory import Directory
 

@@ -9,12 +9,13 @@ from slack_bolt import Ack, App, Respond
 from slack_sdk.web import WebClient
 from sqlmodel import Session
 
-from bot import blocks, home, intake, linking, ticket_actions
 from bot.errors import UserInputError
-from bot.permissions import TriageTeam, load_team, require_triager, require_triager_or_reporter
-from bot.tickets import get_ticket
+from bot.intake import linking, service as intake
+from bot.runtime.settings import Settings
+from bot.tickets import actions as ticket_actions, blocks, home
+from bot.tickets.permissions import TriageTeam, load_team, require_triager, require_triager_or_reporter
+from bot.tickets.service import get_ticket
 from handlers.context import db, team_of
-from bot.settings import Settings
 from handlers.directory import Directory
 from handlers.messages import fetch_message, report_from_message, with_permalink
 from models.tables import Ticket

@@ -6,11 +6,15 @@ from typing import Any
 from slack_bolt import Ack, App
 from slack_sdk.web import WebClient
 
-from bot import blocks, commands_intake, commands_notify, commands_queries, commands_triage, digest_commands, followup_commands
-from bot.commands import CommandInput, Router
+from bot.commands.router import CommandInput, Router
+from bot.digests import commands as digest_commands
 from bot.errors import UserInputError
+from bot.followups import commands as followup_commands
+from bot.intake import commands as commands_intake
+from bot.loop import commands as commands_notify
+from bot.runtime.settings import Settings
+from bot.tickets import blocks, query_commands as commands_queries, triage_commands as commands_triage
 from handlers.context import db
-from bot.settings import Settings
 from handlers.directory import Directory
 from handlers.membership import Membership
 

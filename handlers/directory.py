@@ -10,7 +10,7 @@ from collections.abc import Callable
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web import WebClient
 
-from bot.settings import Settings
+from bot.runtime.settings import Settings
 
 logger = logging.getLogger("hypercare.directory")
 GROUP_TTL_SECONDS = 60.0  # a person added to the user group can triage within a minute

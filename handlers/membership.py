@@ -7,8 +7,8 @@ import time
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web import WebClient
 
-from bot.blocks import not_a_member_text
 from bot.errors import UserInputError
+from bot.tickets.blocks import not_a_member_text
 
 TTL_SECONDS = 300.0
 

@@ -6,10 +6,10 @@ from typing import Any
 from slack_bolt import Ack, App, Respond
 from slack_sdk.web import WebClient
 
-from bot import blocks
 from bot.errors import UserInputError
-from bot.manifest import SHORTCUT_CALLBACK
-from bot.modals import new_ticket_modal, notice_modal
+from bot.intake.modals import new_ticket_modal, notice_modal
+from bot.runtime.manifest import SHORTCUT_CALLBACK
+from bot.tickets import blocks
 from bot.triage import triage
 from handlers.membership import Membership
 

@@ -41,7 +41,7 @@ class BotProcess:
         })
         self.log = open(tmp_path / f"bot-{self.port}.log", "w")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "bot.cli", "run", "--host", "127.0.0.1", "--port", str(self.port)],
+            [sys.executable, "-m", "bot.runtime.cli", "run", "--host", "127.0.0.1", "--port", str(self.port)],
             cwd=tmp_path, env=env, stdout=self.log, stderr=subprocess.STDOUT,
         )
         self.url = f"http://127.0.0.1:{self.port}"

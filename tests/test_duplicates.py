@@ -2,7 +2,7 @@
 function), then linking over real HTTP (the reply, affected people, severity, history)."""
 from __future__ import annotations
 
-from bot.duplicates import Candidate, best_match
+from bot.intake.duplicates import Candidate, best_match
 from tests.conftest import RunningBot
 from tests.triage_support import all_tickets, ticket_events
 

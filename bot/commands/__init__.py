@@ -1,0 +1,1 @@
+"""The `/hc` router and argument parsing; each domain keeps its own subcommands."""

@@ -1,0 +1,1 @@
+"""Stand-up digests: building one, its chart, schedules, `/hc digest`."""

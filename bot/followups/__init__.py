@@ -1,0 +1,1 @@
+"""Follow-up questions for missing details: asking, reading the answers, nudging."""

@@ -1,0 +1,1 @@
+"""Closing the loop: notices to reporters when their ticket is resolved, CSAT, `/hc notify`."""

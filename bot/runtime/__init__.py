@@ -1,0 +1,1 @@
+"""Running the bot: the app factory and its request transaction, HTTP server and ingress, Socket Mode, processes, the Slack client, settings, the CLI, the console and its local Slack, the manifest, log messages."""
