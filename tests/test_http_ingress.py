@@ -41,6 +41,6 @@ def test_the_server_stops_even_when_its_loop_already_closed_its_trigger(bot: Run
     """stop() wakes the server's loop through its trigger pipe; if the loop has closed that pipe
     itself, stop() closes the sockets from outside instead of failing with EBADF."""
     assert bot.slack.message(channel="C100", user="U1", text="Checkout fails with error 502").status == 200
-    bot.runtime.server._server.trigger.close()  # type: ignore[union-attr]  # as the loop does when the pipe fails
-    bot.runtime.server.stop()
-    assert bot.runtime.server._thread is not None and not bot.runtime.server._thread.is_alive(), "the loop ended"
+    bot.server._server.trigger.close()  # type: ignore[union-attr]  # as the loop does when the pipe fails
+    bot.server.stop()
+    assert bot.server._thread is not None and not bot.server._thread.is_alive(), "the loop ended"

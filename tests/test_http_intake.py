@@ -131,7 +131,7 @@ def test_thread_reply_becomes_a_comment_not_a_ticket(bot: RunningBot) -> None:
 
 
 def test_healthz(bot: RunningBot) -> None:
-    with urllib.request.urlopen(bot.runtime.server.url + "/healthz", timeout=5) as response:
+    with urllib.request.urlopen(bot.server.url + "/healthz", timeout=5) as response:
         assert response.status == 200
         assert b'"ok": true' in response.read()
 
