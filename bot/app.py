@@ -118,6 +118,8 @@ def register_jobs(hypercare: Hypercare) -> None:
     check_exit = exit_criteria.check_job(engine=hypercare.engine, settings=hypercare.settings)
 
     def retention_job(now: datetime) -> None:  # done inbox and outbox rows older than HYPERCARE_RETENTION_DAYS
+        # A digest run learns its message ts from its outbox row: copy it before the row can go.
+        digest_schedule.record_posted(hypercare.engine)
         retention.run(engine=hypercare.engine, days=hypercare.settings.retention_days, now=now)
 
     hypercare.scheduler.every(name="retention", seconds=retention.RUN_SECONDS, run=retention_job)
