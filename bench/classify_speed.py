@@ -28,7 +28,8 @@ sys.path.insert(0, str(ROOT))
 from bot.triage import triage  # noqa: E402
 from bot.triage.model import load_model  # noqa: E402
 
-DEFAULT_DATA = ROOT.parent / "shared" / "data"
+DEFAULT_DATA = next((d for d in (ROOT.parent / "shared" / "data", ROOT.parent.parent / "shared" / "data") if d.exists()),
+                    ROOT.parent / "shared" / "data")
 CHAT = [
     "checkout button does nothing on Safari",
     "Login fails with 502 since the deploy",

@@ -30,17 +30,29 @@ sys.path.insert(0, str(ROOT))
 
 from bot.triage import ANALYSE_CHARS, prepare_input  # noqa: E402
 from bot.triage.extract import detail_features  # noqa: E402
-from bot.triage.model import category_features  # noqa: E402
+from bot.triage.model import category_features, sentence_features  # noqa: E402
 
-DEFAULT_DATA = ROOT.parent / "shared" / "data"
+
+def _default_data() -> Path:
+    """../shared/data beside the checkout, else /work/shared/data (a git worktree sits one level deeper)."""
+    for candidate in (ROOT.parent / "shared" / "data", ROOT.parent.parent / "shared" / "data"):
+        if candidate.exists():
+            return candidate
+    return ROOT.parent / "shared" / "data"
+
+
+DEFAULT_DATA = _default_data()
 DEFAULT_OUT = ROOT / "bot" / "triage" / "category_model.json.gz"
 ISSUES = "issue_reports_labelled.csv"
 DETAILS = "bug_reports_ob_eb_s2r.csv"
+SENTENCES = "bug_report_sentences.csv"
+CHAT = "chat_threads.csv"
 SEED = 0
 FOLDS = 5
 # Hyperparameters: picked by 5-fold CV on issue_reports_labelled.csv only (a small grid over C,
 # smoothing, n-gram range, min_df); nothing was tuned on any other data.
-CAT_PARAMS = {"model": "NB-weighted logistic regression (NBSVM-style), one-vs-rest",
+CAT_PARAMS = {"model": "NB-weighted logistic regression (NBSVM-style), one-vs-rest; training rows: the labelled "
+                       "issues (weight 1) and the tracker bug reports as `bug` (weight TRACKER_WEIGHT = 0.3)",
               "features": "binary word unigrams + suffix-stemmed word bigrams of title+body (first 1500 "
                           "chars of the prepared text, code and HTML comments kept) + title-only "
                           "unigrams+bigrams",
@@ -55,6 +67,12 @@ DETAIL_PARAMS = {"model": "logistic regression over extract.py cue features (bin
                               "figures retrain (incl. this selection) inside every outer fold",
                  "solver": "lbfgs", "max_iter": 3000}
 INNER_SEED = 1
+SENT_PARAMS = {"model": "one-vs-rest logistic regression (ob / eb / s2r vs the rest) over binary word unigrams + "
+                        "bigrams of the lower-cased sentence (model.sentence_features)",
+               "C_grid": [0.3, 1.0, 3.0], "selection": "C by 5-fold CV (seed 1) on the sentence rows, maximising "
+               "the mean F1 of the three classes at p >= 0.5", "min_df": 2, "weight_round": 3,
+               "solver": "lbfgs", "max_iter": 2000}
+SENT_CLASSES = ("ob", "eb", "s2r")
 
 
 def read_csv(path: Path) -> list[dict[str, str]]:
@@ -69,9 +87,11 @@ def _identity(doc: list[str]) -> list[str]:
     return doc
 
 
-def train_category(docs: list[list[str]], labels: list[str]) -> dict[str, Any]:
-    """NB-weighted one-vs-rest logistic regression; returns the exported `category` block."""
+def train_category(docs: list[list[str]], labels: list[str], weights: list[float] | None = None) -> dict[str, Any]:
+    """NB-weighted one-vs-rest logistic regression; returns the exported `category` block.
+    `weights`: per-document sample weight (tracker reports weigh less than the labelled issues)."""
     y = np.asarray(labels)
+    sw = np.asarray(weights if weights is not None else [1.0] * len(labels), dtype=float)
     classes = sorted(set(labels))
     cv = CountVectorizer(analyzer=_identity, binary=True, min_df=CAT_PARAMS["min_df"])
     X = cv.fit_transform(docs).tocsr()
@@ -81,11 +101,11 @@ def train_category(docs: list[list[str]], labels: list[str]) -> dict[str, Any]:
     a = CAT_PARAMS["nb_alpha"]
     for k, c in enumerate(classes):
         pos = y == c
-        p = a + np.asarray(X[pos].sum(0)).ravel()
-        q = a + np.asarray(X[~pos].sum(0)).ravel()
+        p = a + np.asarray(X[pos].T @ sw[pos]).ravel()
+        q = a + np.asarray(X[~pos].T @ sw[~pos]).ravel()
         r = np.log((p / p.sum()) / (q / q.sum()))
         clf = LogisticRegression(C=CAT_PARAMS["C"], max_iter=CAT_PARAMS["max_iter"])
-        clf.fit(X.multiply(r).tocsr(), pos)
+        clf.fit(X.multiply(r).tocsr(), pos, sample_weight=sw)
         W[:, k] = clf.coef_.ravel() * r             # fold the NB ratio into the weight
         bias.append(round(float(clf.intercept_[0]), 6))
     nd = CAT_PARAMS["weight_round"]
@@ -107,6 +127,26 @@ def predict_category(block: dict[str, Any], docs: list[list[str]]) -> list[str]:
     return out
 
 
+TRACKER_WEIGHT = 0.3       # a tracker report (all bug reports) weighs this much beside a labelled issue
+
+
+def report_docs(rows: list[dict[str, str]]) -> list[list[str]]:
+    """Category features of tracker reports (title + description), used as extra `bug` examples."""
+    out = []
+    for r in rows:
+        body, head = prepared(r["description"], r["title"])
+        out.append(sorted(category_features(head, body)))
+    return out
+
+
+def train_category_mixed(issue_docs: list[list[str]], issue_labels: list[str],
+                         tracker_docs: list[list[str]]) -> dict[str, Any]:
+    """The category model over labelled issues plus tracker bug reports as `bug` (TRACKER_WEIGHT each):
+    without the latter the model knows bug reports only in GitHub's template style."""
+    return train_category(issue_docs + tracker_docs, issue_labels + ["bug"] * len(tracker_docs),
+                          [1.0] * len(issue_docs) + [TRACKER_WEIGHT] * len(tracker_docs))
+
+
 def prepared(text: str, title: str) -> tuple[str, str | None]:
     """The text triage() analyses (markup stripped, PII masked, cut to ANALYSE_CHARS)."""
     body, head = prepare_input(text=text, title=title)
@@ -121,26 +161,69 @@ def category_docs(rows: list[dict[str, str]]) -> list[list[str]]:
     return out
 
 
-def cv_category(rows: list[dict[str, str]], docs: list[list[str]] | None = None) -> dict[str, Any]:
-    """Held-out macro-F1: 5-fold stratified (seed 0) and leave-one-repository-out."""
+def cv_category(rows: list[dict[str, str]], docs: list[list[str]] | None = None,
+                tracker: list[list[str]] | None = None) -> dict[str, Any]:
+    """Held-out macro-F1 of the model alone: 5-fold stratified (seed 0) and leave-one-repository-out
+    (the tracker reports, another source, are in every fold's training, as in the shipped model)."""
     docs = docs or category_docs(rows)
+    tracker = tracker or []
     y = np.asarray([r["label"] for r in rows])
     pred = np.empty(len(y), dtype=object)
     for tr, te in StratifiedKFold(FOLDS, shuffle=True, random_state=SEED).split(docs, y):
-        block = train_category([docs[i] for i in tr], list(y[tr]))
+        block = train_category_mixed([docs[i] for i in tr], list(y[tr]), tracker)
         pred[te] = predict_category(block, [docs[i] for i in te])
     repos = np.asarray([r["repo"] for r in rows])
     pred_repo = np.empty(len(y), dtype=object)
     for repo in sorted(set(repos)):
         te = np.where(repos == repo)[0]
         tr = np.where(repos != repo)[0]
-        block = train_category([docs[i] for i in tr], list(y[tr]))
+        block = train_category_mixed([docs[i] for i in tr], list(y[tr]), tracker)
         pred_repo[te] = predict_category(block, [docs[i] for i in te])
     per_repo = {repo: float(f1_score(y[repos == repo], pred[repos == repo], average="macro"))
                 for repo in sorted(set(repos))}
     return {"stratified_5fold_macro_f1": float(f1_score(y, pred, average="macro")),
             "stratified_5fold_mean_per_repo_macro_f1": float(np.mean(list(per_repo.values()))),
             "leave_one_repo_out_macro_f1": float(f1_score(y, pred_repo, average="macro"))}
+
+
+# ------------------------------------------------------------------------------- sentence model
+
+def _fit_sentences(docs: list[list[str]], labels: list[str], C: float) -> tuple[Any, Any]:
+    cv = CountVectorizer(analyzer=_identity, binary=True, min_df=SENT_PARAMS["min_df"])
+    X = cv.fit_transform(docs).tocsr()
+    y = np.asarray(labels)
+    W = np.zeros((X.shape[1], len(SENT_CLASSES)))
+    bias = np.zeros(len(SENT_CLASSES))
+    for k, c in enumerate(SENT_CLASSES):
+        clf = LogisticRegression(C=C, max_iter=SENT_PARAMS["max_iter"]).fit(X, y == c)
+        W[:, k] = clf.coef_.ravel()
+        bias[k] = clf.intercept_[0]
+    return cv, (W, bias)
+
+
+def train_sentences(rows: list[dict[str, str]]) -> dict[str, Any]:
+    """The exported `sentences` block: C picked by inner CV on these sentence rows only."""
+    docs = [sorted(sentence_features(r["sentence"])) for r in rows]
+    labels = [r["label"] for r in rows]
+    y = np.asarray(labels)
+    best: tuple[float, float] | None = None
+    for C in SENT_PARAMS["C_grid"]:
+        f1s = []
+        for tr, te in StratifiedKFold(FOLDS, shuffle=True, random_state=INNER_SEED).split(docs, labels):
+            cv, (W, b) = _fit_sentences([docs[i] for i in tr], [labels[i] for i in tr], C)
+            Z = cv.transform([docs[i] for i in te]) @ W + b
+            f1s.append(np.mean([f1_score(y[te] == c, Z[:, k] > 0) for k, c in enumerate(SENT_CLASSES)]))
+        if best is None or np.mean(f1s) > best[0]:
+            best = (float(np.mean(f1s)), C)
+    assert best is not None
+    cv, (W, b) = _fit_sentences(docs, labels, best[1])
+    nd = SENT_PARAMS["weight_round"]
+    W = np.round(W, nd)
+    keep = np.abs(W).max(1) >= 10 ** -nd
+    vocab = cv.get_feature_names_out()
+    return {"classes": list(SENT_CLASSES), "bias": [round(float(v), 5) for v in b], "C": best[1],
+            "inner_cv_mean_f1": round(best[0], 4),
+            "weights": {str(f): [float(v) for v in W[i]] for i, f in enumerate(vocab) if keep[i]}}
 
 
 # ------------------------------------------------------------------------------- detail models
@@ -213,43 +296,68 @@ def cv_details(rows: list[dict[str, str]], feats: list[dict[str, float]] | None 
 # ------------------------------------------------------------------------------- main
 
 def data_commits(data_dir: Path) -> dict[str, str]:
-    readme = (data_dir / "README.md").read_text(encoding="utf-8") if (data_dir / "README.md").exists() else ""
+    """The source commit of each file, in the order data/README.md describes them."""
     import re
+    readme = (data_dir / "README.md").read_text(encoding="utf-8") if (data_dir / "README.md").exists() else ""
     commits = re.findall(r"commit ([0-9a-f]{7,40})", readme)
-    return {ISSUES: commits[0] if commits else "unknown", DETAILS: commits[1] if len(commits) > 1 else "unknown"}
+    names = (ISSUES, DETAILS, SENTENCES, CHAT)
+    return {n: commits[i] if i < len(commits) else "unknown" for i, n in enumerate(names)}
 
 
 def build(data_dir: Path, *, with_cv: bool = True) -> tuple[dict[str, Any], dict[str, Any]]:
+    """All learned parts from /work/shared/data only. The sentence model comes first: the detail
+    presence models see its per-report evidence as features. chat_threads.csv trains nothing."""
+    from bot.triage.model import set_model
     issues = read_csv(data_dir / ISSUES)
     reports = read_csv(data_dir / DETAILS)
-    docs = category_docs(issues)
-    feats = detail_docs(reports)
-    figures: dict[str, Any] = {}
-    if with_cv:
-        figures["category_heldout"] = cv_category(issues, docs)
-        figures["details_heldout"] = cv_details(reports, feats)
+    sentences = read_csv(data_dir / SENTENCES)
+    sent_block = train_sentences(sentences)
+    set_model({"sentences": sent_block})
+    try:
+        docs = category_docs(issues)
+        feats = detail_docs(reports)
+        figures: dict[str, Any] = {}
+        if with_cv:
+            figures["category_heldout"] = cv_category(issues, docs, report_docs(reports))
+            figures["details_heldout"] = cv_details(reports, feats)
+        details = train_details(reports, feats)
+    finally:
+        set_model(None)
     commits = data_commits(data_dir)
     model = {
-        "format": 1,
-        "category": train_category(docs, [r["label"] for r in issues]),
-        "details": train_details(reports, feats),
-        "provenance": {
-            "category_data": f"{ISSUES}: NLBSE'24 issue report classification, nlbse2024/issue-report-"
-                             f"classification data/issues_train.csv @ {commits[ISSUES]} ({len(issues)} rows)",
-            "details_data": f"{DETAILS}: Chaparro et al. ESEC/FSE 2017, ojcchar/bug_report_completion "
-                            f"code/bug_report_patterns @ {commits[DETAILS]} ({len(reports)} rows)",
-            "script": "bench/train_triage_model.py",
-            "label_mapping": {"bug": "bug (then split by keyword rules)", "feature": "feature_request",
-                              "question": "question"},
-            "libraries": f"scikit-learn {sklearn.__version__}, numpy {np.__version__}, python "
-                         f"{sys.version.split()[0]}",
-            "trained_on": dt.date.today().isoformat(),
-            "category_params": CAT_PARAMS, "detail_params": DETAIL_PARAMS,
-            "cv_seed": SEED, "cv_folds": FOLDS,
-            "heldout_figures": figures,
-        },
+        "format": 2,
+        "category": train_category_mixed(docs, [r["label"] for r in issues], report_docs(reports)),
+        "details": details,
+        "sentences": sent_block,
+        "provenance": provenance(data_dir, commits, issues=len(issues), reports=len(reports),
+                                 sentences=len(sentences), figures=figures),
     }
     return model, figures
+
+
+def provenance(data_dir: Path, commits: dict[str, str], *, issues: int, reports: int, sentences: int,
+               figures: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "category_data": f"{ISSUES}: NLBSE'24 issue report classification, nlbse2024/issue-report-"
+                         f"classification data/issues_train.csv @ {commits[ISSUES]} ({issues} rows)",
+        "details_data": f"{DETAILS}: Chaparro et al. ESEC/FSE 2017, ojcchar/bug_report_completion "
+                        f"code/bug_report_patterns @ {commits[DETAILS]} ({reports} rows)",
+        "sentence_data": f"{SENTENCES}: BEE (Song & Chaparro, ESEC/FSE 2020 demo) sentences as redistributed in "
+                         f"BugListener/BugListener2022 bert_classifier/pybert/dataset/bee.valid.csv @ "
+                         f"{commits[SENTENCES]} ({sentences} rows; no licence stated there: development and "
+                         f"measurement use)",
+        "not_trained_on": f"{CHAT} (F2Chat, @ {commits[CHAT]}): used only to measure the chat path",
+        "data_dir": str(data_dir),
+        "script": "bench/train_triage_model.py",
+        "label_mapping": {"bug": "bug (then split by keyword rules)", "feature": "feature_request",
+                          "question": "question"},
+        "libraries": f"scikit-learn {sklearn.__version__}, numpy {np.__version__}, python "
+                     f"{sys.version.split()[0]}",
+        "trained_on": dt.date.today().isoformat(),
+        "category_params": CAT_PARAMS, "detail_params": DETAIL_PARAMS, "sentence_params": SENT_PARAMS,
+        "cv_seed": SEED, "cv_folds": FOLDS,
+        "heldout_figures": figures,
+    }
 
 
 def write_model(model: dict[str, Any], out: Path) -> int:
@@ -267,6 +375,8 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     model, figures = build(args.data, with_cv=not args.no_cv)
     size = write_model(model, args.out)
+    prov_path = args.out.with_name(args.out.name.split(".")[0] + ".provenance.json")
+    prov_path.write_text(json.dumps(model["provenance"], indent=2, sort_keys=True) + "\n", encoding="utf-8")
     cat = figures.get("category_heldout")
     if cat:
         print("category (bug/feature/question), model alone, HELD-OUT:")

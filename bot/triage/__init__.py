@@ -95,8 +95,9 @@ def triage(*, text: str, title: str | None = None, affected_count: int = 1) -> T
                       reasons=["not a report: chatter (acknowledgement, greeting, emoji or social talk)"])
 
     body = description[:ANALYSE_CHARS]
-    category, reasons = choose_category(text=body, title=masked_title)
     an = analyse(body, title=masked_title)
+    observed = len([i for i in an.said("ob") if i > 0 or not an.titled])
+    category, reasons = choose_category(text=body, title=masked_title, observed=observed)
     fields = extract_fields(body, title=masked_title, weights=detail_weights(), analysis=an)
     severity, sev_reasons = severity_for(category=category, text=(masked_title or "") + "\n" + body,
                                          affected_count=max(1, affected_count))

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import re
 
+import bot.triage.intent as I
 from bot.triage.chatter import PROBLEM, QUESTION, REQUEST
-from bot.triage.fastre import FastRe
 from bot.triage.model import score_category
 
 __all__ = ["CATEGORIES", "choose_category", "sub_category"]
@@ -16,14 +16,17 @@ CATEGORIES = ("bug", "performance", "usability", "integration", "data", "documen
 _FROM_MODEL = {"bug": "bug", "feature": "feature_request", "question": "question"}
 CHAT_CHARS = 400
 CHAT_MODEL_MIN = 0.8
+UNSURE = 0.45              # below this the classifier's non-bug label yields to observed behaviour
+OBSERVED_LONG = 5          # this many observed-behaviour sentences make a report a bug report
+ANALYSE_TRACE = 4000       # a stack trace is looked for in the first 4000 characters
 
 
-def _rx(pattern: str, *, strip: bool = False) -> FastRe:
-    return FastRe(pattern, re.M, strip=strip)   # lower-case patterns, matched on lower-cased text
+def _rx(pattern: str) -> re.Pattern[str]:
+    return re.compile(pattern, re.M)   # lower-case patterns, matched on lower-cased text
 
 
 # order = priority when two kinds score the same
-_SUB_RULES: tuple[tuple[str, FastRe], ...] = (
+_SUB_RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("documentation", _rx(
         r"\b(?:typo in (?:the )?(?:docs?|documentation|readme|guide|help|tutorial)|(?:docs?|documentation|"
         r"readme|guide|help (?:page|article|center)|tutorial|changelog)(?: page)? (?:is|are|says|has|have) "
@@ -46,7 +49,7 @@ _SUB_RULES: tuple[tuple[str, FastRe], ...] = (
         r"seconds|mins?|minutes)?|forever|ages|minutes|"
         r"seconds|so long|too long)|performance|perf|memory leak|high (?:cpu|memory)|cpu usage|memory usage|"
         r"out of memory|oom|sluggish|hangs?|hanging|freez\w*|unresponsive|spinner (?:forever|keeps)|"
-        r"spins forever|loads? forever|p9\d)\b", strip=True)),
+        r"spins forever|loads? forever|p9\d)\b")),
     ("integration", _rx(
         r"\b(?:webhooks?|api|apis|rest endpoint|endpoints?|salesforce|hubspot|zapier|stripe|paypal|jira|"
         r"okta|auth0|sso|saml|oauth\w*|third[- ]party|3rd[- ]party|integrations?|callback url|sync(?:ing)? "
@@ -60,8 +63,8 @@ _SUB_RULES: tuple[tuple[str, FastRe], ...] = (
         r"tooltip|discoverab\w*|clunky|annoying|too many clicks)\b")),
 )
 _FOCUS_CHARS = 400
-_PROBLEM = FastRe(PROBLEM.pattern)
-_REQUEST = FastRe(REQUEST.pattern)
+_PROBLEM = re.compile(PROBLEM.pattern)   # lower-case text: no re.I needed
+_REQUEST = re.compile(REQUEST.pattern)
 
 
 def sub_category(text: str) -> tuple[str, str | None]:
@@ -77,42 +80,66 @@ def sub_category(text: str) -> tuple[str, str | None]:
     return (best[2], best[3].lower()) if best else ("bug", None)
 
 
-def choose_category(*, text: str, title: str | None) -> tuple[str, list[str]]:
-    """(category, reasons) for a report; `text` is already plain (markup stripped, PII masked)."""
-    reasons: list[str] = []
-    chat = title is None and len(text) <= CHAT_CHARS
-    head = ((title + "\n" if title else "") + text[:_FOCUS_CHARS]).lower()
-    req = _REQUEST.search(head) if chat else None
-    if req:
-        return "feature_request", [f"category feature_request: request phrase '{req.group(0).lower()}'"]
-    problem = _PROBLEM.search(head) if chat else None
-    if chat:
-        q = QUESTION.search(text)
-        if (q or text.rstrip().endswith("?")) and not problem:
-            asked = q.group(0).strip().lower() if q else text.strip()[:40]
-            return "question", [f"category question: asks '{asked}…?'"]
-
-    base = "bug"
-    sub, phrase = sub_category(head) if chat else ("bug", None)
-    if chat and (problem or sub != "bug"):
-        said = problem.group(0).lower() if problem else phrase
-        reasons.append(f"category bug: describes a problem ('{said}')")
-    elif probs := score_category(title, text):
-        label = max(probs, key=probs.__getitem__)
-        if chat and label != "bug" and probs[label] < CHAT_MODEL_MIN:
-            # the classifier learned from GitHub issues; in chat a statement that is neither a
-            # question nor a request is taken as a problem report unless the model is sure
-            reasons.append(f"category bug: a statement in chat (classifier {label} p={probs[label]:.2f} "
-                           f"< {CHAT_MODEL_MIN})")
-        else:
-            base = _FROM_MODEL.get(label, "bug")
-            reasons.append(f"category {base}: classifier {label} p={probs[label]:.2f}")
-    else:
-        reasons.append("category bug: default (no classifier model found)")
-    if base != "bug":
-        return base, reasons
-    if not chat:
-        sub, phrase = sub_category(head)          # only bug reports are split further
+def _bug(head: str, reasons: list[str], why: str) -> tuple[str, list[str]]:
+    """The bug family: "bug" or the sub-category its keywords name."""
+    reasons.append(f"category bug: {why}")
+    sub, phrase = sub_category(head)
     if sub != "bug":
         reasons.append(f"category {sub}: mentions '{phrase}'")
     return sub, reasons
+
+
+def choose_category(*, text: str, title: str | None, observed: int = 0) -> tuple[str, list[str]]:
+    """(category, reasons) for a report; `text` is already plain (markup stripped, PII masked).
+    `observed`: how many of its sentences the sentence model reads as observed behaviour.
+
+    The opening decides first (a how-to question, a request, a problem), then the learned
+    classifier; where the classifier is unsure, observed behaviour makes it a bug report, and a
+    long report that describes observed wrong behaviour is one whatever its style."""
+    reasons: list[str] = []
+    chat = title is None
+    head = ((title + "\n" if title else "") + text[:_FOCUS_CHARS]).lower()
+    opening = I.opening(title if title else text[:_FOCUS_CHARS])
+    if req := I.strong_request(opening):          # before how-to: "can we add …?" asks for a feature
+        return "feature_request", [f"category feature_request: a request ('{req.strip()}…')"]
+    if asked := I.howto(opening):
+        return "question", [f"category question: a how-to question ('{asked.strip()}…')"]
+    if chat and (req := _REQUEST.search(head)):
+        return "feature_request", [f"category feature_request: request phrase '{req.group(0).lower()}'"]
+    problem = _PROBLEM.search(opening if title else head)
+    if not problem and len(opening) <= I.SHORT and (req := I.request_anywhere(opening)):
+        return "feature_request", [f"category feature_request: request phrase '{req.strip()}'"]
+    asks = chat and bool(text.rstrip().endswith("?") or QUESTION.search(text) or "?" in text[:_FOCUS_CHARS])
+    if chat:
+        if problem:
+            return _bug(head, reasons, f"describes a problem ('{problem.group(0).lower()}')")
+        if trace := I.stack_trace(text[:ANALYSE_TRACE]):
+            return _bug(head, reasons, f"a stack trace ('{trace}')")
+        if since := I.regression(head):
+            return _bug(head, reasons, f"a regression ('{since}')")
+        if req := I.weak_request(opening):
+            return "feature_request", [f"category feature_request: an imperative request ('{req.strip()}…')"]
+        if asks and observed == 0:
+            return "question", ["category question: asks something and describes no observed behaviour"]
+    if chat and len(text) <= I.SHORT and "\n" not in text.strip():
+        probs = score_category(text, "")          # a one-line message reads like an issue title
+    else:
+        probs = score_category(title, text)
+    if not probs:
+        return _bug(head, reasons, "default (no classifier model found)")
+    label = max(probs, key=probs.__getitem__)
+    said = f"classifier {label} p={probs[label]:.2f}"
+    if label != "bug" and observed >= OBSERVED_LONG:
+        return _bug(head, reasons, f"{observed} sentences describe observed behaviour ({said})")
+    if label != "bug" and probs[label] < UNSURE and (observed or problem):
+        evidence = f"'{problem.group(0)}'" if problem else "observed behaviour described"
+        return _bug(head, reasons, f"classifier unsure ({said}) and {evidence}")
+    if label == "bug" and probs[label] < UNSURE and not observed and not problem and I.weak_request(opening):
+        return "feature_request", [f"category feature_request: classifier unsure ({said}) and an imperative "
+                                   f"request ('{I.weak_request(opening)}…')"]
+    if chat and label != "bug" and probs[label] < CHAT_MODEL_MIN and observed:
+        return _bug(head, reasons, f"a statement of observed behaviour in chat ({said})")
+    if label == "bug":
+        return _bug(head, reasons, said)
+    base = _FROM_MODEL.get(label, "bug")
+    return base, [f"category {base}: {said}"]

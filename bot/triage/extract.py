@@ -13,10 +13,10 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from bot.triage import patterns as P
-from bot.triage.cues import cues_per_unit
+import bot.triage.patterns as P
 from bot.triage.chatter import PROBLEM
-from bot.triage.fastre import FastRe
+from bot.triage.cues import CUE_CHARS, UNIT_CHARS, cues_per_unit, holds_any
+from bot.triage.model import logit, score_sentences
 from bot.triage.text import collapse_ws
 
 __all__ = ["DETAILS", "Analysis", "analyse", "detail_features", "extract_fields"]
@@ -26,6 +26,9 @@ MAX_SPAN = 300
 CHAT_UNITS = 3
 ENV_CHARS = 1500           # environment mentions are looked for in the first 1500 characters
 MAX_UNITS = 80             # long logs/stack traces: cues are looked for in the first 80 units
+SENTENCE_P = 0.5           # a unit "says" OB / EB / S2R when the sentence model gives p >= this
+SCORED_UNITS = 16         # the sentence model reads at most this many units (title included)
+_LOGIT = {p: logit(p) for p in (0.3, 0.5, 0.7)}
 
 _OB = re.compile(
     r"\b(?:instead|but (?:i|it|we|the|now|nothing|this|that|get|shows?|returns?|only)|actual(?:ly)?|"
@@ -38,17 +41,24 @@ _OB = re.compile(
 _OB_CLAUSE = re.compile(r"\b(?:instead|but)\b[^.;\n—–]*", re.I)
 _CLAUSE_SPLIT = re.compile(r"\s+[—–]\s+|\s+-\s+|;\s*|,\s*(?=(?:but|instead|and|expected|expecting|"
                            r"should|it|i|we)\b)|\s+(?=(?:but|instead|whereas)\b)", re.I)
-_ENV = tuple(FastRe(p) for p in (   # case-sensitive on purpose: "Edge", "Safari", "iOS" are names
-    r"\b(?:Chrome|Chromium|Firefox|Safari|Edge|Opera|Brave|IE ?\d+|Internet Explorer)"
-    r"(?: ?(?:v(?:ersion)? ?)?\d+(?:\.\d+)*)?",
-    r"\b(?:iOS|iPadOS|Android|Windows(?: Server)?|Win ?(?:7|8|10|11|XP)|macOS|Mac ?OS(?: X)?|OS X|Linux|"
-    r"Ubuntu|Debian|Fedora|CentOS|RHEL|ChromeOS|Solaris|FreeBSD)(?: ?(?:\d+(?:\.\d+)*|XP|Vista|NT))?"
-    r"(?: ?(?:x64|64-bit|32-bit|arm64))?",
-    r"\b(?:iPhone|iPad|Pixel|Galaxy|Samsung|Huawei|OnePlus|Xiaomi)(?: ?[A-Z]?\d+\w*(?: (?:Pro|Max|Plus|"
-    r"Ultra|mini))*)?",
-    r"\bv\d+(?:\.\d+){1,3}(?:[-+]\w+)?\b",
-    r"\b(?:version|build|release) \d+(?:\.\d+)+\w*",
-    r"\b(?:prod|production|staging|sandbox|preprod|uat)(?: (?:env(?:ironment)?|server|site|app|build))?\b",
+# (pattern, gate): every match contains one of the gate's literals (tests/test_triage_shortcuts.py
+# checks it), so a text holding none of them skips that scan
+_ENV: tuple[tuple[re.Pattern[str], tuple[str, ...] | None], ...] = tuple((re.compile(p), g) for p, g in (
+    # case-sensitive on purpose: "Edge", "Safari", "iOS" are names
+    (r"\b(?:Chrome|Chromium|Firefox|Safari|Edge|Opera|Brave|IE ?\d+|Internet Explorer)"
+     r"(?: ?(?:v(?:ersion)? ?)?\d+(?:\.\d+)*)?",
+     ("Chrom", "Firefox", "Safari", "Edge", "Opera", "Brave", "IE", "Internet Explorer")),
+    (r"\b(?:iOS|iPadOS|Android|Windows(?: Server)?|Win ?(?:7|8|10|11|XP)|macOS|Mac ?OS(?: X)?|OS X|Linux|"
+     r"Ubuntu|Debian|Fedora|CentOS|RHEL|ChromeOS|Solaris|FreeBSD)(?: ?(?:\d+(?:\.\d+)*|XP|Vista|NT))?"
+     r"(?: ?(?:x64|64-bit|32-bit|arm64))?",
+     ("iOS", "iPadOS", "Android", "Win", "macOS", "Mac", "OS X", "Linux", "Ubuntu", "Debian", "Fedora", "CentOS",
+      "RHEL", "ChromeOS", "Solaris", "FreeBSD")),
+    (r"\b(?:iPhone|iPad|Pixel|Galaxy|Samsung|Huawei|OnePlus|Xiaomi)(?: ?[A-Z]?\d+\w*(?: (?:Pro|Max|Plus|"
+     r"Ultra|mini))*)?", ("iPhone", "iPad", "Pixel", "Galaxy", "Samsung", "Huawei", "OnePlus", "Xiaomi")),
+    (r"\bv\d+(?:\.\d+){1,3}(?:[-+]\w+)?\b", None),
+    (r"\b(?:version|build|release) \d+(?:\.\d+)+\w*", ("version ", "build ", "release ")),
+    (r"\b(?:prod|production|staging|sandbox|preprod|uat)(?: (?:env(?:ironment)?|server|site|app|build))?\b",
+     ("prod", "staging", "sandbox", "uat")),
 ))
 # "Eclipse 3.1 RC2", "React 18.2.0": find the version number first (a digit start scans fast),
 # then look just before it for a capitalised product name.
@@ -73,6 +83,12 @@ class Analysis:
     enum_span: str | None = None
     features: dict[str, float] = field(default_factory=dict)
     titled: bool = False                                      # units[0] is the title
+    sentences: list[dict[str, float]] | None = None           # per scored unit: log-odds of ob, eb, s2r
+
+    def said(self, label: str, threshold: float = SENTENCE_P) -> list[int]:
+        """Units the sentence model reads as `label` (ob / eb / s2r) with p >= threshold."""
+        z = _LOGIT[threshold]
+        return [i for i, p in enumerate(self.sentences or ()) if p[label] >= z]
 
 
 def _clip(text: str, limit: int = MAX_SPAN) -> str:
@@ -154,6 +170,7 @@ def analyse(text: str, *, title: str | None = None) -> Analysis:
     an.units = units[:MAX_UNITS]
     units = an.units
     an.cues = cues_per_unit(units) if units else []
+    an.sentences = score_sentences(_scored_units(units)) if units else None
     if an.titled and P.TITLE_IMPERATIVE.match(units[0]):
         an.cues[0].append("eb_imperative")
     an.features = _features(an)
@@ -164,6 +181,19 @@ def analyse(text: str, *, title: str | None = None) -> Analysis:
 # unit made a cue fire, for picking the clause to show
 _EB_ALL = {**P.EB_CUES, **P.EB_IMPLICIT, **P.EB_COUNTER, "eb_imperative": P.TITLE_IMPERATIVE,
            **{k: re.compile(r"\b(?:" + "|".join(sorted(v)) + r")\b") for k, v in P.EB_IMPLICIT_WORDS.items()}}
+
+
+def _scored_units(units: list[str]) -> list[str]:
+    """The units the sentence model reads: those that start within the cue window (the cost of
+    scoring grows with the units; the evidence sits at a report's start)."""
+    out: list[str] = []
+    used = 0
+    for unit in units:
+        if used >= CUE_CHARS or len(out) >= SCORED_UNITS:
+            break
+        out.append(unit[:UNIT_CHARS])
+        used += min(len(unit), UNIT_CHARS) + 1
+    return out
 
 
 def _features(an: Analysis) -> dict[str, float]:
@@ -192,6 +222,15 @@ def _features(an: Analysis) -> dict[str, float]:
         out["inline_enum"] = 1.0
     n = len(an.units)
     out["len_%d" % min(4, int(math.log2(n + 1)))] = 1.0
+    if an.sentences:
+        start = 1 if an.titled else 0
+        for label in ("ob", "eb", "s2r"):
+            top = max((p[label] for p in an.sentences[start:]), default=-99.0)
+            for cut in (0.3, 0.5, 0.7):
+                if top >= _LOGIT[cut]:
+                    out[f"sent_{label}>{cut}"] = 1.0
+            if len([i for i in an.said(label) if i >= start]) >= 2:
+                out[f"sent_{label}#2"] = 1.0
     return out
 
 
@@ -228,6 +267,14 @@ def _present(an: Analysis, prefix: str, weights: dict[str, float] | None, strong
     and the best-scoring cue unit is the span; in a chat message an explicit cue (`strong`) also
     counts. Without a model: explicit cues only."""
     p = _prob(weights, an.features)
+    if p is None and an.sentences:
+        # no report-level presence model: the sentence model (trained on sentence labels from
+        # other reports) decides, and the unit it is surest of is the span
+        label = prefix.rstrip("_")
+        said = [i for i in an.said(label) if i >= skip]
+        if said:
+            best_i = max(said, key=lambda i: an.sentences[i][label])   # type: ignore[index]
+            return best_i, an.units[best_i]
     if p is not None and p >= (weights or {}).get("__threshold__", 0.5):
         best = _best_unit(an, prefix, weights, skip=set(range(skip)))
         if best:
@@ -263,7 +310,8 @@ def _clause(unit: str, rx: re.Pattern[str]) -> str:
 
 
 def _env_mentions(text: str) -> list[tuple[int, str]]:
-    out = [(m.start(), m.group(0).strip()) for rx in _ENV for m in rx.finditer(text)]
+    out = [(m.start(), m.group(0).strip()) for rx, gate in _ENV
+           if gate is None or holds_any(text, gate) for m in rx.finditer(text)]
     for m in _VERSION.finditer(text):
         s = m.start()
         if s and (text[s - 1] != " " or (s > 1 and text[s - 2] in ".v")):
@@ -335,7 +383,10 @@ def extract_fields(text: str, *, title: str | None = None,
                     fields["actual"] = _clip(_clause(unit, _OB))
                     break
             else:
-                if len(an.units) <= 3:              # a chat message: the problem it states is what happens
+                said = [i for i in an.said("ob") if i >= start]
+                if said:                            # the sentence model reads observed behaviour here
+                    fields["actual"] = _clip(an.units[said[0]])
+                elif len(an.units) <= 3:            # a chat message: the problem it states is what happens
                     for unit in an.units:
                         if PROBLEM.search(unit):
                             fields["actual"] = _clip(unit)

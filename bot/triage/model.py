@@ -5,6 +5,9 @@
     unigrams + bigrams) for bug / feature / question,
   * `details`: logistic models over the cue features of extract.py for "has expected behaviour"
     (`eb`) and "has steps to reproduce" (`s2r`),
+  * `sentences`: a one-vs-rest logistic model over a sentence's word unigrams + bigrams for
+    observed behaviour (`ob`), expected behaviour (`eb`) and a step to reproduce (`s2r`), fitted
+    on the sentence-level labels of bug_report_sentences.csv,
   * `provenance`: where the data came from, how and when it was trained.
 It is loaded lazily, once per process.
 """
@@ -18,7 +21,8 @@ import threading
 from pathlib import Path
 from typing import Any
 
-__all__ = ["MODEL_PATH", "category_features", "load_model", "set_model", "score_category", "detail_weights"]
+__all__ = ["MODEL_PATH", "category_features", "load_model", "set_model", "score_category", "detail_weights",
+           "sentence_features", "score_sentences", "logit"]
 
 MODEL_PATH = Path(__file__).with_name("category_model.json.gz")
 BODY_CHARS = 1500
@@ -108,3 +112,56 @@ def score_category(title: str | None, body: str, model: dict[str, Any] | None = 
 def detail_weights(model: dict[str, Any] | None = None) -> dict[str, dict[str, float]]:
     """The `eb` / `s2r` presence models ({} with no model: extract.py then uses plain rules)."""
     return (model or load_model()).get("details") or {}
+
+
+_WORD = re.compile(r"[a-z0-9']+|[?!]")
+SENTENCE_CHARS = 300
+
+
+def sentence_features(sentence: str) -> set[str]:
+    """Word unigrams and bigrams of one lower-cased sentence (training calls this very function)."""
+    toks = _WORD.findall(sentence[:SENTENCE_CHARS].lower())
+    feats = set(toks)
+    feats.update(map(" ".join, zip(toks, toks[1:])))
+    return feats
+
+
+_split_cache: dict[int, tuple[list[str], list[float], dict[str, tuple[float, ...]]]] = {}
+
+
+def _sentence_block(model: dict[str, Any] | None) -> tuple[list[str], list[float], dict[str, tuple[float, ...]]] | None:
+    """The sentence model as (classes, biases, feature -> weight per class), built once."""
+    block = (model or load_model()).get("sentences")
+    if not block:
+        return None
+    key = id(block)
+    split = _split_cache.get(key)
+    if split is None:
+        split = (list(block["classes"]), list(block["bias"]),
+                 {f: tuple(w) for f, w in block["weights"].items()})
+        _split_cache.clear()
+        _split_cache[key] = split
+    return split
+
+
+def score_sentences(units: list[str], model: dict[str, Any] | None = None) -> list[dict[str, float]] | None:
+    """Per unit, the log-odds that it states observed behaviour / expected behaviour / a step
+    (independent one-vs-rest logistic scores; 0 is p = 0.5), or None with no sentence model.
+    Log-odds, not probabilities: comparing with a threshold needs no exp() per unit."""
+    split = _sentence_block(model)
+    if split is None:
+        return None
+    classes, bias, weights = split
+    out: list[dict[str, float]] = []
+    for unit in units:
+        hits = weights.keys() & sentence_features(unit)      # set intersection runs in C
+        if hits:     # one column of weights per class, summed (as score_category does)
+            out.append(dict(zip(classes, [b + sum(col) for b, col in zip(bias, zip(*map(weights.__getitem__, hits)))])))
+        else:
+            out.append(dict(zip(classes, bias)))
+    return out
+
+
+def logit(p: float) -> float:
+    """The log-odds of probability p (thresholds on score_sentences' scale)."""
+    return math.log(p / (1.0 - p))

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import re
 
-from bot.triage.fastre import FastRe
 
 __all__ = ["SEVERITIES", "BUG_LIKE", "severity_for"]
 
@@ -16,25 +15,32 @@ _LOW_BY_DEFAULT = ("feature_request", "question", "documentation")
 SCAN_CHARS = 600           # impact words are looked for in the first 600 characters (title first)
 
 
-def _rx(pattern: str, *, strip: bool = True) -> FastRe:
-    return FastRe(pattern, strip=strip)         # lower-case patterns, matched on lower-cased text
+def _rx(pattern: str) -> re.Pattern[str]:
+    return re.compile(pattern)         # lower-case patterns, matched on lower-cased text
+
+
+def _holds_any(text: str, literals: tuple[str, ...]) -> bool:
+    for lit in literals:
+        if lit in text:
+            return True
+    return False
 
 
 _OUTAGE = _rx(r"\b(?:outage|is down|are down|went down|goes down|site down|app down|service down|"
               r"down for (?:everyone|everybody|all|us)|(?:5\d\ds?|errors?) (?:errors? )?(?:everywhere|for "
               r"(?:everyone|everybody|all))|(?:everything|entire (?:site|app)|whole (?:site|app)) is (?:down|"
-              r"broken)|nobody can|no one can|unreachable|not loading for anyone)\b", strip=False)
+              r"broken)|nobody can|no one can|unreachable|not loading for anyone)\b")
 _PAYMENT = _rx(r"\b(?:payments?|checkout|check-out|billing|invoic\w*|charg(?:e|es|ed|ing)|refunds?|"
                r"subscriptions?|purchas\w*|pay|card (?:was )?declined|stripe|paypal|transactions?|orders? "
                r"(?:fail\w*|not going through))\b")
 _AUTH = _rx(r"\b(?:log ?in|logins|log(?:ging)? in|sign(?:ing)? ?in|auth\w*|sso|oauth|saml|password "
-            r"reset|2fa|mfa|locked out|sessions? (?:expire|drop|lost)\w*)\b", strip=False)
+            r"reset|2fa|mfa|locked out|sessions? (?:expire|drop|lost)\w*)\b")
 _AUTH_BROKEN = _rx(r"\b(?:(?:gets?|getting|got|being|are|is|keeps? getting) (?:logged|kicked|signed) out|"
                    r"(?:can'?t|cannot|unable to|could not|couldn'?t) (?:log|sign) ?in|locked out)\b")
 _FAILING = _rx(r"\b(?:fail\w*|never (?:arrives?|arrived|loads?|comes?|shows?|works?|completes?)|"
                r"not arriving|broken|break\w*|down|error\w*|declin\w*|not working|doesn'?t work|does not "
                r"work|won'?t|can'?t|cannot|unable|impossible|stuck|5\d\d|crash\w*|nothing happens|does "
-               r"nothing|not going through|rejected|timed? ?out|times out)\b", strip=False)
+               r"nothing|not going through|rejected|timed? ?out|times out)\b")
 _ALL = _rx(r"\b(?:everyone|everybody|all (?:users|customers|payments|orders|regions|accounts|of us)|every "
            r"(?:user|customer|payment|order)|nobody|no one|for all|100 ?%|entire|whole (?:site|app|company)|"
            r"company[- ]wide|globally)\b")
@@ -53,7 +59,7 @@ _INTEGRITY = _rx(r"\b(?:(?:wrong|incorrect|bad|inconsistent|mismatch\w*) (?:tota
                  r"duplicat\w* (?:charges?|orders?|records?|rows?|entries|payments?)|"
                  r"double[- ]charg\w*|charged "
                  r"twice|(?:totals?|numbers?|amounts?|balances?) (?:are|is|don'?t|do not) (?:wrong|off|"
-                 r"incorrect|match|add up))\b", strip=False)
+                 r"incorrect|match|add up))\b")
 _COSMETIC = _rx(r"\b(?:typo\w*|spelling|misspel\w*|cosmetic|misaligned|alignment|colou?rs?|fonts?|padding|"
                 r"margins?|pixel\w*|icons?|wording|capitali[sz]\w*|grammar|off by a few pixels|"
                 r"looks (?:weird|"
@@ -66,9 +72,36 @@ _WORKAROUND = _rx(r"\b(?:workaround|work-around|work around|can still|still able
 _SOME = _rx(r"\b(?:some|a few|several|certain|one|a couple of|intermittent\w*|sometimes|occasionally)\b")
 
 
-def _first(rx: FastRe, text: str) -> str | None:
+def _first(rx: re.Pattern[str], text: str) -> str | None:
+    gate = GATES.get(rx.pattern)
+    if gate is not None and not _holds_any(text, gate):
+        return None
     m = rx.search(text)
     return m.group(0).lower() if m else None
+
+
+# Hand-listed literal gates: every match of the pattern contains one of these strings (checked by
+# tests/test_triage_shortcuts.py), so a text without any skips the scan (a few C substring
+# searches instead of a regex pass over 600 characters)
+GATES: dict[str, tuple[str, ...]] = {
+    _OUTAGE.pattern: ("outage", "down", "5", "error", "everything", "entire", "whole", "nobody", "no one",
+                      "unreachable", "not loading"),
+    _PAYMENT.pattern: ("pay", "checkout", "check-out", "billing", "invoic", "charg", "refund", "subscription",
+                       "purchas", "card", "stripe", "transaction", "order"),
+    _AUTH.pattern: ("log", "sign", "auth", "sso", "saml", "password", "2fa", "mfa", "locked", "session"),
+    _AUTH_BROKEN.pattern: ("out", "log", "sign"),
+    _ALL.pattern: ("every", "all", "nobody", "no one", "100", "entire", "whole", "company", "global"),
+    _DATA_LOSS.pattern: ("data", "record", "order", "file", "history", "wiped", "deleted", "los"),
+    _LEAK.pattern: ("leak", "expos", "security", "vulnerab", "xss", "sql injection", "csrf", "else", "other",
+                    "unauthori", "privacy", "pii", "gdpr", "breach"),
+    _INTEGRITY.pattern: ("wrong", "incorrect", "bad", "inconsistent", "mismatch", "corrupt", "duplicat", "double",
+                         "twice", "total", "number", "amount", "balance"),
+    _COSMETIC.pattern: ("typo", "spelling", "misspel", "cosmetic", "misaligned", "alignment", "colo", "font",
+                        "padding", "margin", "pixel", "icon", "wording", "capitali", "grammar", "looks",
+                        "truncated label"),
+    _WORKAROUND.pattern: ("workaround", "work-around", "work around", "can still", "still able", "refresh",
+                          "reload", "retry", "works ", "fixed by", "temporar"),
+}
 
 
 def _shift(level: str, by: int) -> str:

@@ -1,0 +1,145 @@
+"""The speed shortcuts of bot.triage find exactly what the plain patterns they replace find:
+the rewritten lookbehind patterns, mask_pii's digit gate and the cue scan's hand-listed literal
+gates. (Randomized inputs with fixed seeds.)"""
+from __future__ import annotations
+
+from bot.triage import mask_pii
+
+
+def test_the_digit_gate_only_skips_texts_with_no_card_or_phone_to_mask() -> None:
+    from bot.triage import text as T
+    phones = ["+49 170 1234567", "+1 (555) 123-4567", "+44(20)7946-0958", "(555) 123-4567", "(030) 1234 5678",
+              "555-123-4567", "555.123.4567", "555 123 4567", "0170 1234567", "030/1234567", "0170-123-45-67",
+              "+33 1 23 45 67 89", "+1-555-123-4567", "+49 123 45"]  # the last: 7 digits, the fewest masked
+    cards = ["4111 1111 1111 1111", "4111-1111-1111-1111", "4111111111111111", "378282246310005"]
+    for number in phones + cards:
+        for text in (number, f"call {number} now", f"x{number}.", f"({number})"):
+            whole = T._PHONE.sub(T._phone, T._CARD.sub(T._card, text))   # the scans without the gate
+            assert mask_pii(text) == whole, text
+        assert mask_pii(f"reach me on {number} today") != f"reach me on {number} today", number
+    for text in ("v2.4.1 build 12345", "error 502 at 12:30", "1 2 3 4 5 6", "ports 8080 and 443", "HC-12 (3 people)"):
+        assert T._DIGIT_RUN.search(text) is None
+        assert T._PHONE.sub(T._phone, T._CARD.sub(T._card, text)) == text == mask_pii(text)
+
+
+def test_enum_start_finds_what_the_lookbehind_pattern_finds() -> None:
+    """extract._enum_start replaces a slow pattern that starts with a lookbehind; same starts."""
+    import random
+    import re
+
+    from bot.triage.extract import _enum_start
+    plain = re.compile(r"(?:^|(?<=[\s:]))\(?1[.)]\s+\S")
+    rng = random.Random(0)
+    texts = ["1. open", "(1) open", "x(1) open", "a 1. b", "a:1) b", "a1) 1. b", "((1) b", "11. x", "a\u00a01. b"]
+    texts += ["".join(rng.choice("1().: a\n\tb\u00a0") for _ in range(rng.randint(1, 14))) for _ in range(20000)]
+    for text in texts:
+        found = plain.search(text)
+        assert _enum_start(text) == (found.start() if found else None), repr(text)
+
+
+def test_sentence_split_and_inline_labels_match_their_lookbehind_patterns() -> None:
+    """patterns.split_sentences and extract._INLINE_LABEL replace slow lookbehind-first patterns."""
+    import random
+    import re
+
+    from bot.triage.extract import _INLINE_LABEL, _label_break
+    from bot.triage.patterns import split_sentences
+    sentence_split = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"'(\[])|\s+(?=\(?[2-9][.)]\s+[A-Za-z])")
+    inline_label = re.compile(r"(?<=[.;,!)|])\s+(?=(?:expected|actual|steps|environment|env|observed|result)"
+                              r"(?: \w+)?\s*:)", re.I)
+    rng = random.Random(0)
+    words = ["It", "fails.", "Then", "(2)", "2.", "3)", "x", "?", "!", "'Quote'", "[A]", "\t", "  ", "expected:",
+             "Actual result:", ",", ";", ")", "|", "env :", "steps", "a.", "B", "\n"]
+    for _ in range(20000):
+        line = "".join(rng.choice(words) + rng.choice(["", " ", "  ", "\t"]) for _ in range(rng.randint(8, 30)))
+        expected = [s for s in sentence_split.split(line) if s] if len(line) >= 40 and not line.startswith("```") else [line]
+        assert split_sentences(line) == expected, repr(line)
+        assert _INLINE_LABEL.sub(_label_break, line) == inline_label.sub("\n", line), repr(line)
+
+
+def _cue_texts() -> list[str]:
+    import random
+    rng = random.Random(3)
+    words = ("should", "expected", "instead of", "error", "it would be nice", "i'd like", "supposed to", "used to",
+             "works fine", "please", "can you", "as expected", "steps:", "to reproduce", "when clicking", "then",
+             "menu", "-> file", "example", "https://x.y", "correctly", "be able to", "allow me", "want to", "?",
+             "\n", "1. open", "- click", "expected:", "what you expected:", "the", "it", "this would be", "str:")
+    texts = [" ".join(rng.choice(words) for _ in range(rng.randint(1, 30))) for _ in range(3000)]
+    try:                                   # the development data, when it is on this machine
+        import csv
+        import sys
+        from pathlib import Path
+        csv.field_size_limit(sys.maxsize)
+        for name, col in (("issue_reports_labelled.csv", "body"), ("bug_reports_ob_eb_s2r.csv", "description")):
+            path = Path("/work/shared/data") / name
+            if path.exists():
+                with path.open(newline="", encoding="utf-8") as fh:
+                    texts += [row[col][:1500].lower() for row in csv.DictReader(fh)]
+    except OSError:
+        pass
+    return texts
+
+
+def test_every_cue_match_holds_one_of_its_hand_listed_gate_literals() -> None:
+    """A gate may only skip texts where its cue cannot match: each match contains a gate literal."""
+    from bot.triage.cues import _ALL_CUES, LITERAL_GATES
+    cues = dict(_ALL_CUES)
+    assert set(LITERAL_GATES) <= set(cues)
+    matched = 0
+    for text in _cue_texts():
+        for name, gate in LITERAL_GATES.items():
+            for m in cues[name].finditer(text):
+                matched += 1
+                assert any(lit in m.group(0) for lit in gate), (name, m.group(0))
+    assert matched > 5000
+
+
+def test_line_start_cues_fire_in_the_same_units_as_a_full_scan() -> None:
+    from bot.triage.cues import LINE_START, cues_per_unit
+    import bot.triage.cues as C
+    cues = dict(C._ALL_CUES)
+    for text in _cue_texts()[:3000]:
+        units = [u for u in text.split("\n") if u.strip()]
+        if not units:
+            continue
+        fired = cues_per_unit(units)
+        joined = "\n".join(u[:C.UNIT_CHARS] for u in units).lower()[:C.CUE_CHARS].split("\n")
+        for name in LINE_START:
+            full = [i for i, part in enumerate(joined) if cues[name].search(part)]
+            assert [i for i, names in enumerate(fired) if name in names] == full, (name, units)
+
+
+def test_every_environment_match_holds_one_of_its_gate_literals() -> None:
+    from bot.triage.extract import _ENV
+    samples = ["Chrome 131 on macOS 14", "IE 11", "Internet Explorer", "Windows Server 2019 x64", "Win 10", "OS X",
+               "iPhone 15 Pro Max", "Galaxy S23 Ultra", "version 2.4.1", "build 10.0.1", "prod server", "preprod",
+               "uat environment", "Edge 120", "Ubuntu 22.04", "ChromeOS", "Mac OS X", "iPadOS 17"]
+    texts = samples + [t for t in _cue_texts() if t] + [" ".join(samples)]
+    matched = 0
+    for text in texts:
+        for rx, gate in _ENV:
+            for m in rx.finditer(text):
+                if gate is not None:
+                    matched += 1
+                    assert any(lit in m.group(0) for lit in gate), (rx.pattern, m.group(0))
+    assert matched >= len(samples) - 2
+
+
+def test_every_severity_match_holds_one_of_its_gate_literals() -> None:
+    import re
+    from bot.triage import severity as S
+    samples = ["site is down for everyone", "payments failing for all users", "card was declined", "can't log in",
+               "getting logged out", "data loss: records were deleted", "someone else's invoices", "wrong totals",
+               "charged twice", "typo in the button label", "workaround: refresh fixes it", "works after a retry",
+               "500 errors everywhere", "whole app is broken", "lost all my data", "totals don't add up",
+               "other users' data", "temporary fix"]
+    texts = samples + [t[:600] for t in _cue_texts()]
+    patterns = {rx.pattern: rx for rx in vars(S).values() if isinstance(rx, re.Pattern)}
+    assert set(S.GATES) <= set(patterns)
+    matched = 0
+    for text in texts:
+        for pattern, gate in S.GATES.items():
+            for m in patterns[pattern].finditer(text):
+                matched += 1
+                assert any(lit in m.group(0) for lit in gate), (pattern[:40], m.group(0))
+    assert matched >= len(samples)
