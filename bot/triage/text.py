@@ -42,7 +42,8 @@ def _angle(match: re.Match[str]) -> str:
             return label or word.split("^", 1)[0]   # <!date^...|fallback>
         return match.group(0)                        # e.g. an HTML comment: not Slack markup
     if target.startswith("mailto:"):
-        return label or target[len("mailto:"):]
+        address = target[len("mailto:"):]
+        return address if not label or label == address else f"{label} ({address})"
     if re.match(r"[a-z][a-z0-9+.-]*://", target, re.I):
         if label and label != target:
             return f"{label} ({target})"
