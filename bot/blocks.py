@@ -1,15 +1,19 @@
 """Block Kit rendering: every message and view the bot shows is built here.
 
-Text a user typed is passed through `safe()` before it goes into a post, so nothing typed can
-make the bot ping @channel, @here or another person.
+Text a user typed (ticket titles, descriptions, notes, details: readable text, after
+slack_to_text) goes through `safe()` before it goes into a post: its `&`, `<` and `>` are escaped,
+so it can never become the bot's own link, mention or command, and its pings are neutralised.
+The bot's own mrkdwn around it (its mentions, `<url|label>` links) goes through `bot_mrkdwn()`,
+which only neutralises pings. docs/safety.md has the rules.
 """
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Any
 
 from bot.root_causes import select_element as root_cause_select
-from bot.triage import neutralize_mentions
+from bot.triage import escape_mrkdwn, neutralize_mentions, neutralize_pings
 from models.tables import CATEGORIES, SEVERITIES, Ticket
 from models.types import utcnow
 
@@ -25,7 +29,33 @@ CLOSED_QUIETLY = ("wont_fix", "closed", "duplicate")
 RESOLVE, REOPEN, CLOSE, RESOLVE_VIEW = "resolve_ticket", "reopen_ticket", "close_ticket", "hc_resolve"
 
 
+# A bare channel reference (the bot's own history notes say "in <#C123>") pings nobody and names a
+# real channel: it may stay a link. Typed "<#C123|general>" is "#general" by then (slack_to_text).
+_CHANNEL_REF = re.compile(r"&lt;#(C[A-Z0-9]{2,})&gt;")
+_CUT_ENTITY = re.compile(r"&[a-z]{0,3}$")
+
+
+def _clip(text: str, limit: int) -> str:
+    if len(text) <= limit:
+        return text
+    return _CUT_ENTITY.sub("", text[: limit - 1]) + "…"  # never half an "&lt;"
+
+
 def safe(text: str | None, *, limit: int = MAX_TEXT) -> str:
+    """User-typed, readable text made safe to put into the bot's mrkdwn: pings neutralised, then
+    `&`, `<`, `>` escaped, so `<https://evil.example|Reset your password>` shows as typed, never as
+    a link with the bot's authority. A real link the user made was turned into "label (URL)" by
+    slack_to_text, so its URL stays visible. Not for text holding the bot's own markup: bot_mrkdwn."""
+    cleaned = escape_mrkdwn(neutralize_pings(text or ""))
+    if "&lt;#C" in cleaned:
+        cleaned = _CHANNEL_REF.sub(r"<#\1>", cleaned)
+    return _clip(cleaned, limit)
+
+
+def bot_mrkdwn(text: str | None, *, limit: int = MAX_TEXT) -> str:
+    """The bot's own mrkdwn (its mentions, `<url|label>` links), whose user-typed parts already went
+    through safe(): only pings are neutralised (a fallback `text` must not ping either).
+    Its @-mentions of people are neutralised too: the bot's mentions go in blocks, not via this."""
     cleaned = neutralize_mentions(text or "")
     return cleaned if len(cleaned) <= limit else cleaned[: limit - 1] + "…"
 
@@ -110,10 +140,10 @@ def not_a_member_text(channel: str, *, to: str = "post tickets there") -> str:
 
 
 def ephemeral(text: str, *, usage: str | None = None) -> dict[str, Any]:
-    blocks: list[dict[str, Any]] = [{"type": "section", "text": {"type": "mrkdwn", "text": safe(text)}}]
+    blocks: list[dict[str, Any]] = [{"type": "section", "text": {"type": "mrkdwn", "text": bot_mrkdwn(text)}}]
     if usage:
-        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": f"Usage: `{safe(usage, limit=500)}`"}]})
-    return {"response_type": "ephemeral", "text": safe(text), "blocks": blocks}
+        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": f"Usage: `{bot_mrkdwn(usage, limit=500)}`"}]})
+    return {"response_type": "ephemeral", "text": bot_mrkdwn(text), "blocks": blocks}
 
 
 def button(action_id: str, label: str, value: str, *, style: str | None = None) -> dict[str, Any]:

@@ -11,7 +11,7 @@ from models.tables import Ticket
 def post_in_thread(session: Session, ticket: Ticket, *, text: str, blocks_: list[dict[str, Any]] | None = None, dedupe_key: str | None = None) -> None:
     """A reply in the ticket's thread (the report's thread, or the card's for /hc new tickets)."""
     assert ticket.channel
-    params: dict[str, Any] = {"channel": ticket.channel, "thread_ts": ticket.thread_ts or ticket_delivery.TICKET_THREAD, "text": blocks.safe(text), "unfurl_links": False}
+    params: dict[str, Any] = {"channel": ticket.channel, "thread_ts": ticket.thread_ts or ticket_delivery.TICKET_THREAD, "text": blocks.bot_mrkdwn(text), "unfurl_links": False}
     if blocks_:
         params["blocks"] = blocks_
     outbox.enqueue(session, method="chat.postMessage", params=params, team_id=ticket.team_id, ticket_id=ticket.id, dedupe_key=dedupe_key)

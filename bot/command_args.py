@@ -12,6 +12,7 @@ from sqlmodel import Session
 
 from bot.errors import NotFound, UserInputError
 from bot.tickets import get_ticket
+from bot.triage import slack_to_text
 from models.tables import Ticket
 
 if TYPE_CHECKING:
@@ -60,6 +61,8 @@ def channel_arg(command: CommandInput, word: str, *, usage: str) -> str | None:
 
 
 def rest(command: CommandInput, *, after: int) -> str:
-    """The text after the first `after` words (the subcommand included), spacing kept."""
+    """The text after the first `after` words (the subcommand included), spacing kept, as readable
+    text: Slack sends a command's `&`, `<`, `>` escaped, and what is posted back is escaped once, by
+    blocks.safe()."""
     parts = command.text.strip().split(None, after)
-    return parts[after].strip() if len(parts) > after else ""
+    return slack_to_text(parts[after]).strip() if len(parts) > after else ""

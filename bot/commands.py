@@ -49,7 +49,7 @@ class Reply:
     extras: dict[str, Any] = field(default_factory=dict)
 
     def payload(self) -> dict[str, Any]:
-        body: dict[str, Any] = {"response_type": self.response_type, "text": blocks.safe(self.text)}
+        body: dict[str, Any] = {"response_type": self.response_type, "text": blocks.bot_mrkdwn(self.text)}
         if self.blocks is not None:
             body["blocks"] = self.blocks
         return body

@@ -30,4 +30,4 @@ def _exit(session: Session, command: CommandInput, args: list[str]) -> Reply:
         text = "Saved. " + text
         if exit_criteria.announce_if_met(session, team_id=command.team_id, settings=command.settings, now=utcnow()):
             text += "\nAll met: I've told the triage channel."
-    return Reply(text=blocks.safe(text), blocks=[{"type": "section", "text": {"type": "mrkdwn", "text": blocks.safe(text)}}])
+    return Reply(text=blocks.bot_mrkdwn(text), blocks=[{"type": "section", "text": {"type": "mrkdwn", "text": blocks.bot_mrkdwn(text)}}])

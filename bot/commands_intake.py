@@ -24,7 +24,7 @@ def _new(session: Session, command: CommandInput, args: list[str]) -> Reply:
     if not text:
         return Reply(text="Opening the new-ticket form…", open_view=new_ticket_modal(channel=command.channel))
     ticket = intake.file_text(session, team_id=command.team_id, channel=command.channel, user=command.user, text=text)
-    return Reply(text=f"Filed {ticket.key}: {ticket.title}", blocks=blocks.ticket_card(ticket, with_actions=False))
+    return Reply(text=f"Filed {ticket.key}: {blocks.safe(ticket.title, limit=200)}", blocks=blocks.ticket_card(ticket, with_actions=False))
 
 
 @subcommands.add("capture", USAGE["capture"], triage_only=True)

@@ -33,6 +33,11 @@ HELP = """Type a message to post it in the channel as a reporter. Also:
   !help                   this help            !quit       leave"""
 
 
+def as_slack_shows(text: str) -> str:
+    """What a Slack client shows for posted mrkdwn: its escaped `&`, `<`, `>` as the characters."""
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
 def blocks_to_text(blocks: list[dict[str, Any]] | None) -> str:
     lines: list[str] = []
     for block in blocks or []:
@@ -43,7 +48,7 @@ def blocks_to_text(blocks: list[dict[str, Any]] | None) -> str:
         elif block.get("type") == "actions":
             labels = [((e.get("text") or e.get("placeholder") or {}).get("text", e.get("action_id", ""))) for e in block.get("elements", [])]
             lines.append("[" + " | ".join(labels) + "]")
-    return "\n".join(lines)
+    return as_slack_shows("\n".join(lines))
 
 
 class ConsoleSlack(LocalSlack):
@@ -84,7 +89,7 @@ class ConsoleSlack(LocalSlack):
         args, answer = call.params, call.response or {}
         if not answer.get("ok"):
             return
-        text = blocks_to_text(args.get("blocks")) or args.get("text", "")
+        text = blocks_to_text(args.get("blocks")) or as_slack_shows(str(args.get("text", "")))
         method = call.method
         if method == "chat.postMessage":
             label = self.remember(answer["ts"])
@@ -132,7 +137,7 @@ class Console:
                 payload = json.loads(response.body)
             except ValueError:
                 payload = {"text": response.body}
-            shown = blocks_to_text(payload.get("blocks")) or payload.get("text", "")
+            shown = blocks_to_text(payload.get("blocks")) or as_slack_shows(str(payload.get("text", "")))
             self.slack.show(f"only visible to you in #{self.channel}", "Hypercare", shown)
 
     def ts_of(self, label: str) -> str:

@@ -156,7 +156,7 @@ def _show_answer(session: Session, ticket: Ticket, *, where: Where, answer: str)
     summary = f"*{ticket.key}* {blocks.safe(ticket.title, limit=200)}"
     outbox.enqueue(
         session, method="chat.update", team_id=ticket.team_id, ticket_id=ticket.id,
-        params={"channel": where.channel, "ts": where.ts, "text": blocks.safe(answer, limit=300), "blocks": [
+        params={"channel": where.channel, "ts": where.ts, "text": blocks.bot_mrkdwn(answer, limit=300), "blocks": [
             {"type": "section", "text": {"type": "mrkdwn", "text": summary}},
             {"type": "context", "elements": [{"type": "mrkdwn", "text": answer}]},
         ]},

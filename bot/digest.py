@@ -145,7 +145,7 @@ def render(data: DigestData, *, next_at: datetime | None = None, max_blocks: int
     out.append({"type": "context", "elements": [{"type": "mrkdwn", "text": " · ".join(footer)}]})
     by_severity = ", ".join(f"{c.open_by_severity.get(s, 0)} {s}" for s in dq.URGENT)
     text = f"Hypercare stand-up: {c.open} open ({by_severity}); {c.new} new and {c.resolved} resolved {period}."
-    return Digest(text=blocks.safe(text, limit=MAX_TEXT), blocks=fit(out, max_blocks=max_blocks), stats=stats_of(data))
+    return Digest(text=blocks.bot_mrkdwn(text, limit=MAX_TEXT), blocks=fit(out, max_blocks=max_blocks), stats=stats_of(data))
 
 
 def _section(text: str) -> dict[str, Any]:

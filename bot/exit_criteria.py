@@ -154,7 +154,7 @@ def announce_if_met(session: Session, *, team_id: str, settings: Settings, now: 
         return False
     text = ":tada: *All hypercare exit criteria are met.*\n" + "\n".join(r.line() for r in found)
     outbox.enqueue(session, method="chat.postMessage", team_id=team_id,
-                   params={"channel": settings.triage_channel, "text": blocks.safe(text), "unfurl_links": False},
+                   params={"channel": settings.triage_channel, "text": blocks.bot_mrkdwn(text), "unfurl_links": False},
                    dedupe_key=f"exit-met:{team_id}:{row.set_at.timestamp():.0f}")
     row.announced_at = now
     session.add(row)

@@ -154,8 +154,8 @@ def withdraw(session: Session, *, ticket: Ticket, reason: str) -> int:
         line = f"~Asked for more details on {ticket.key}~ not needed any more: {reason}."
         outbox.enqueue(
             session, method="chat.update", team_id=ticket.team_id, ticket_id=ticket.id,
-            params={"channel": result.get("channel") or row.params.get("channel"), "ts": result["ts"], "text": blocks.safe(line),
-                    "blocks": [{"type": "context", "elements": [{"type": "mrkdwn", "text": blocks.safe(line)}]}]},
+            params={"channel": result.get("channel") or row.params.get("channel"), "ts": result["ts"], "text": blocks.bot_mrkdwn(line),
+                    "blocks": [{"type": "context", "elements": [{"type": "mrkdwn", "text": blocks.bot_mrkdwn(line)}]}]},
         )
         quieted += 1
     return quieted

@@ -58,7 +58,7 @@ def home_view(
         {"type": "context", "elements": [{"type": "mrkdwn", "text": f"Updated {now:%Y-%m-%d %H:%M} UTC · `/hc help` for every command"}]},
     ]
     if notice:
-        out.append({"type": "section", "text": {"type": "mrkdwn", "text": f":warning: {blocks.safe(notice, limit=500)}"}})
+        out.append({"type": "section", "text": {"type": "mrkdwn", "text": f":warning: {blocks.bot_mrkdwn(notice, limit=500)}"}})
     mine, total = tq.reported_by(session, team_id=team_id, user=user, limit=PER_LIST)
     own = lambda t: blocks.button(blocks.CLOSE, "Close", t.key) if t.status in OPEN_STATUSES else None  # noqa: E731
     out += _section("Your reports", mine, total, more="/hc search <words>", now=now, accessory=own)

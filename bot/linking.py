@@ -111,7 +111,7 @@ def _suggest(session: Session, *, ticket: Ticket, other: Ticket, match: Match) -
     value = json.dumps({"ticket": ticket.key, "other": other.key})
     title = blocks.safe(other.title, limit=200)
     cards.post_in_thread(
-        session, ticket, text=f"Possibly the same as {other.key}: {other.title}",
+        session, ticket, text=f"Possibly the same as {other.key}: {title}",
         blocks_=[
             {"type": "section", "text": {"type": "mrkdwn", "text": f"Possibly the same as {_where(other)}: _{title}_\nIs it the same problem?"}},
             {"type": "actions", "block_id": "duplicate_suggestion", "elements": [
@@ -133,7 +133,7 @@ def _note_resolved(session: Session, *, ticket: Ticket, other: Ticket, match: Ma
             f">Resolution: {blocks.safe(note, limit=500)}\n"
             f"If the fix has not reached you yet, it should soon; if you see this after it, it may have come back. "
             f"I filed this as {ticket.key} so the triage team can decide.")
-    cards.post_in_thread(session, ticket, text=f"This looks like {other.key} ({other.title}), resolved {when} ago: {note}",
+    cards.post_in_thread(session, ticket, text=f"This looks like {other.key} ({blocks.safe(other.title, limit=200)}), resolved {when} ago: {blocks.safe(note, limit=500)}",
                          blocks_=[{"type": "section", "block_id": "resolved_match", "text": {"type": "mrkdwn", "text": text}}])
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from bot.blocks import CATEGORY_LABEL, safe
+from bot.blocks import CATEGORY_LABEL, bot_mrkdwn
 from models.tables import CATEGORIES, SEVERITIES
 
 NEW_TICKET = "hc_new_ticket"
@@ -63,7 +63,7 @@ def notice_modal(text: str) -> dict[str, Any]:
     """A modal that only says something (when there is no channel to say it in)."""
     return {
         "type": "modal", "title": {"type": "plain_text", "text": "Hypercare"}, "close": {"type": "plain_text", "text": "OK"},
-        "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": safe(text)}}],
+        "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": bot_mrkdwn(text)}}],
     }
 
 

@@ -95,7 +95,7 @@ def _tell_joined_reports(session: Session, ticket: Ticket, *, actor: str, note: 
     for link in links:
         outbox.enqueue(
             session, method="chat.postMessage", team_id=ticket.team_id, ticket_id=ticket.id,
-            params={"channel": link.channel, "thread_ts": link.message_ts, "text": blocks.safe(text), "blocks": body, "unfurl_links": False},
+            params={"channel": link.channel, "thread_ts": link.message_ts, "text": blocks.bot_mrkdwn(text), "blocks": body, "unfurl_links": False},
             dedupe_key=f"loop:resolved:{ticket.id}:{round_}:thread:{link.channel}:{link.message_ts}",
         )
         _react(session, ticket, channel=link.channel, ts=link.message_ts)

@@ -153,7 +153,7 @@ def _announce(session: Session, due: Due, *, settings: Settings) -> None:
     else:
         head = f":rotating_light: {key} ({ticket.severity}) missed its {what} target of {format_duration(due.target)} (open {format_duration(due.elapsed)})"
     body = f"{head} — {who}\n>{blocks.safe(ticket.title, limit=200)}"
-    fallback = blocks.safe(f"{ticket.key} {'will miss' if due.level == 'warning' else 'missed'} its {what} target ({ticket.severity})")
+    fallback = blocks.bot_mrkdwn(f"{ticket.key} {'will miss' if due.level == 'warning' else 'missed'} its {what} target ({ticket.severity})")
     params = {
         "channel": settings.triage_channel or ticket.channel, "text": fallback, "unfurl_links": False,
         "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": body}}],

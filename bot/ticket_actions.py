@@ -48,7 +48,7 @@ def apply(
         summary = ", ".join(_describe(name, new) for name, (_, new) in changed.items() if name in ANNOUNCED)
         text = message or (f"<@{actor}> updated {ticket.key}: {summary}" + (f" — {blocks.safe(note, limit=500)}" if note else ""))
         # The blocks keep the real mentions (the assignee should hear about it); the notification
-        # text goes through safe() in post_in_thread like everything else.
+        # text goes through bot_mrkdwn() in post_in_thread (user text in it went through safe()).
         cards.post_in_thread(session, ticket, text=text, blocks_=[{"type": "section", "text": {"type": "mrkdwn", "text": text}}])
     cards.refresh_card(session, ticket)
     return changed

@@ -46,7 +46,7 @@ def register(app: App, *, settings: Settings, directory: Directory) -> None:
             csat.rate_down(session, notice_id=notice_id, user=body["user"]["id"], reason=reason, team=team, where=where)
         except UserInputError as exc:
             session.rollback()  # nothing changes; the reason shows in the modal, next to the field
-            ack(response_action="errors", errors={"reason": blocks.safe(str(exc), limit=200)})
+            ack(response_action="errors", errors={"reason": blocks.bot_mrkdwn(str(exc), limit=200)})
             return
         ack()
 

@@ -34,7 +34,7 @@ def register(app: App, *, settings: Settings, directory: Directory) -> None:
             ticket_actions.resolve(session, ticket, actor=user, note=values.get("note") or "", cause=values.get("cause") or None)
         except UserInputError as exc:
             session.rollback()
-            ack(response_action="errors", errors={"note": blocks.safe(str(exc), limit=200)})
+            ack(response_action="errors", errors={"note": blocks.bot_mrkdwn(str(exc), limit=200)})
             return
         if meta.get("home"):  # resolved from the App Home: show it gone from the queue
             view_ = home.home_view(session, team_id=team_id, user=user, is_triager=team.includes(user), settings=settings, now=utcnow())

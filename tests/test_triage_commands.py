@@ -95,7 +95,7 @@ def test_resolve_reopen_and_close(bot: RunningBot) -> None:
     assert "is resolved" in shown(hc(bot, "resolve HC-1 The mail queue was stuck; <!channel> restarted it"))
     resolved = ticket(bot, "HC-1")
     assert (resolved.status, resolved.resolved_at is not None) == ("resolved", True)
-    assert resolved.resolution == "The mail queue was stuck; <!channel> restarted it"
+    assert resolved.resolution == "The mail queue was stuck; @channel restarted it", "kept as readable text, like a report (posted neutralised)"
     assert "already resolved" in hc(bot, "resolve HC-1 again")["text"]
     bot.settle()
     update = json.dumps(card_updates(bot, filed)[-1].params["blocks"])

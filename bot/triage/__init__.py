@@ -16,11 +16,11 @@ from bot.triage.chatter import is_chatter
 from bot.triage.extract import DETAILS, analyse, extract_fields
 from bot.triage.model import detail_weights
 from bot.triage.severity import BUG_LIKE, SEVERITIES, severity_for
-from bot.triage.text import collapse_ws, mask_pii, neutralize_mentions, slack_to_text, strip_html_comments
+from bot.triage.text import collapse_ws, escape_mrkdwn, mask_pii, neutralize_mentions, neutralize_pings, slack_to_text, strip_html_comments
 
 __all__ = [
     "CATEGORIES", "SEVERITIES", "DETAILS", "Triage", "triage", "slack_to_text", "mask_pii",
-    "neutralize_mentions", "severity_for", "make_title", "prepare_input", "details_needed", "BUG_LIKE",
+    "neutralize_mentions", "neutralize_pings", "escape_mrkdwn", "severity_for", "make_title", "prepare_input", "details_needed", "BUG_LIKE",
 ]
 
 TITLE_MAX = 120

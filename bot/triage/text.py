@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["slack_to_text", "mask_pii", "neutralize_mentions", "strip_html_comments", "collapse_ws"]
+__all__ = ["slack_to_text", "mask_pii", "neutralize_mentions", "neutralize_pings", "escape_mrkdwn", "strip_html_comments",
+           "collapse_ws"]
 
 ZWSP = "\u200b"
 
@@ -41,7 +42,8 @@ def _angle(match: re.Match[str]) -> str:
             return label or word.split("^", 1)[0]   # <!date^...|fallback>
         return match.group(0)                        # e.g. an HTML comment: not Slack markup
     if target.startswith("mailto:"):
-        return label or target[len("mailto:"):]
+        address = target[len("mailto:"):]
+        return address if not label or label == address else f"{label} ({address})"
     if re.match(r"[a-z][a-z0-9+.-]*://", target, re.I):
         if label and label != target:
             return f"{label} ({target})"
@@ -229,14 +231,28 @@ _PING_USER = re.compile(r"<@([UW][A-Z0-9]+)(?:\|([^>]*))?>")
 _PING_BARE = re.compile(r"(?<![\w@])@(here|channel|everyone)\b", re.I)
 
 
-def neutralize_mentions(text: str) -> str:
-    """Make text safe to post: no broadcast, group or user mention in it can ping anyone."""
+def neutralize_pings(text: str) -> str:
+    """Broadcast, group and user mentions (`<!here>`, `@channel`, `<@U1>`…) turned into text that pings nobody."""
     if not text:
         return ""
-    out = _PING_ANGLE.sub(lambda m: f"@{ZWSP}{m.group(1).lower()}", text)
-    out = _PING_SUBTEAM.sub(lambda m: f"@{ZWSP}{m.group(2) or m.group(1)}", out)
-    out = _PING_USER.sub(lambda m: f"@{ZWSP}{m.group(2) or m.group(1)}", out)
-    out = _PING_BARE.sub(lambda m: f"@{ZWSP}{m.group(1)}", out)
+    out = _PING_ANGLE.sub(lambda m: f"@{ZWSP}{m.group(1).lower()}", text) if "<!" in text else text
+    if "<!subteam" in out:
+        out = _PING_SUBTEAM.sub(lambda m: f"@{ZWSP}{m.group(2) or m.group(1)}", out)
+    if "<@" in out:
+        out = _PING_USER.sub(lambda m: f"@{ZWSP}{m.group(2) or m.group(1)}", out)
+    if "@" in out:
+        out = _PING_BARE.sub(lambda m: f"@{ZWSP}{m.group(1)}", out)
+    return out
+
+
+def neutralize_mentions(text: str) -> str:
+    """Make the bot's own mrkdwn safe to post: no broadcast, group or user mention in it can ping anyone."""
     # anything else in Slack's special syntax (<!date…>, <@…> variants) is shown, not parsed
-    return out.replace("<!", "&lt;!").replace("<@", "&lt;@")
+    return neutralize_pings(text).replace("<!", "&lt;!").replace("<@", "&lt;@")
+
+
+def escape_mrkdwn(text: str) -> str:
+    """Slack's three control characters escaped: what was typed is shown as typed, never parsed as
+    a link, a mention or a command (https://api.slack.com/reference/surfaces/formatting#escaping)."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
