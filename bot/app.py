@@ -18,6 +18,9 @@ from bot.settings import Settings
 from bot.slack_client import make_client
 from bot.ticket_delivery import TicketRows
 from bot.transaction import TransactionalApp, remember_error
+from bot.trackers import card as tracker_card
+from bot.trackers.delivery import OutboxRouter, TrackerDelivery
+from bot.trackers.webhooks import InboxRouter, WebhookWork
 from bot.workers import LaneWorker
 from handlers import register
 from models.db import WalCheckpointer, make_engine, upgrade
@@ -85,14 +88,19 @@ def create_hypercare(
         logger=logging.getLogger("hypercare.bolt"),
     )
     lease = timedelta(seconds=settings.lease_seconds)
+    # Tracker calls are outbox rows too (issue 15): the router hands them to bot.trackers.
+    tracker_delivery = TrackerDelivery(engine=engine, settings=settings)
+    slack_delivery = OutboxDelivery(engine=engine, client=client, renderer=TicketRows(card_extras=tracker_card.extras_for(settings)), retry_base=settings.retry_base_seconds)
     outbox_worker: LaneWorker[OutboxMessage] = LaneWorker(
-        name="outbox", engine=engine, model=OutboxMessage, handle=OutboxDelivery(engine=engine, client=client, renderer=TicketRows(), retry_base=settings.retry_base_seconds),
+        name="outbox", engine=engine, model=OutboxMessage, handle=OutboxRouter(slack=slack_delivery, trackers=tracker_delivery),
         threads=settings.workers, lease=lease, poll_interval=settings.poll_interval, pace=lambda row: pace_for(row, interval=settings.channel_post_interval),
     )
     inbox_worker: LaneWorker[SlackEvent] = LaneWorker(
         name="inbox", engine=engine, model=SlackEvent, threads=settings.workers, lease=lease, poll_interval=settings.poll_interval,
-        handle=InboxReplay(engine=engine, app=app, on_done=outbox_worker.wake, retry_base=settings.retry_base_seconds),
+        handle=InboxRouter(slack=InboxReplay(engine=engine, app=app, on_done=outbox_worker.wake, retry_base=settings.retry_base_seconds),
+                           trackers=WebhookWork(engine=engine, settings=settings, client=client, on_done=outbox_worker.wake)),
     )
+    tracker_delivery.after_commit = outbox_worker.wake
     app.after_commit = outbox_worker.wake  # a request may have written outbox rows: deliver now
     inbox_writer = InboxWriter(engine, on_stored=inbox_worker.wake, spool=settings.inbox_spool)
     app.use(store_then_ack(writer=inbox_writer))
@@ -138,3 +146,13 @@ def register_jobs(hypercare: Hypercare) -> None:
     hypercare.scheduler.every(name="report_upload", seconds=report_upload.CHECK_SECONDS, run=report_job)
     digest_schedule.register(engine=hypercare.engine, client=hypercare.client, settings=hypercare.settings,
                              scheduler=hypercare.scheduler, on_posted=hypercare.outbox.wake)
+    from bot.trackers import sync as tracker_sync
+    from bot.trackers.config import configured
+
+    def sync_trackers(now: datetime) -> None:
+        if tracker_sync.run(engine=hypercare.engine, settings=hypercare.settings, now=now):
+            hypercare.outbox.wake()
+
+    if configured(hypercare.settings):  # Slack-side changes to the trackers, and auto-push (docs/trackers.md)
+        hypercare.scheduler.every(name="tracker_sync", seconds=hypercare.settings.tracker_sync_seconds, run=sync_trackers)
+

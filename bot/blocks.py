@@ -77,8 +77,12 @@ def ticket_summary(ticket: Ticket) -> str:
     return f"{ticket.key} · {CATEGORY_LABEL.get(ticket.category, ticket.category)} · {ticket.severity} · {ticket.status}"
 
 
-def ticket_card(ticket: Ticket, *, with_actions: bool = True, now: datetime | None = None) -> list[dict[str, Any]]:
-    """The card the bot keeps current in the report's thread (and shows for `/hc show`)."""
+def ticket_card(ticket: Ticket, *, with_actions: bool = True, now: datetime | None = None, tracker: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+    """The card the bot keeps current in the report's thread (and shows for `/hc show`).
+
+    `tracker` (bot.trackers.card.badge): a line saying where the ticket is tracked, and/or a
+    (action_id, label) button that sends it there."""
+    tracker = tracker or {}
     if ticket.status in CLOSED_QUIETLY and with_actions:
         # A closed ticket's card shrinks to one quiet line: the thread should not stay noisy.
         why = ticket.duplicate_of and f"duplicate of {ticket.duplicate_of}" or safe(ticket.resolution, limit=200) or ticket.status
@@ -98,6 +102,8 @@ def ticket_card(ticket: Ticket, *, with_actions: bool = True, now: datetime | No
         lines.append(f"Duplicate of {ticket.duplicate_of}")
     if ticket.status == "resolved" and ticket.resolution:
         lines.append(f"Resolved: {safe(ticket.resolution, limit=500)}")
+    if tracker.get("line"):
+        lines.append(str(tracker["line"]))
     if ticket.permalink:
         lines.append(f"<{ticket.permalink}|View the report>")
     blocks: list[dict[str, Any]] = [{"type": "section", "block_id": "card", "text": {"type": "mrkdwn", "text": "\n".join(lines)}}]
@@ -124,6 +130,7 @@ def ticket_card(ticket: Ticket, *, with_actions: bool = True, now: datetime | No
                 {"type": "button", "action_id": "assign_me", "text": {"type": "plain_text", "text": "Assign to me"}, "value": ticket.key},
                 button(RESOLVE, "Resolve…", ticket.key, style="primary"),
                 {"type": "button", "action_id": "not_an_issue", "text": {"type": "plain_text", "text": "Not an issue"}, "value": ticket.key},
+                *([button(tracker["button"][0], tracker["button"][1], ticket.key)] if tracker.get("button") else []),
             ],
         })
     return blocks
@@ -177,10 +184,10 @@ def ticket_list(heading: str, tickets: list[Ticket], *, total: int, now: datetim
     return out
 
 
-def ticket_detail(ticket: Ticket, *, history: list[str], now: datetime | None = None) -> list[dict[str, Any]]:
+def ticket_detail(ticket: Ticket, *, history: list[str], now: datetime | None = None, tracker: dict[str, Any] | None = None) -> list[dict[str, Any]]:
     """`/hc show`: the card, what was reported, the latest history (lines already made safe), and
     the card's controls."""
-    out = ticket_card(ticket, with_actions=False, now=now)
+    out = ticket_card(ticket, with_actions=False, now=now, tracker=tracker)
     if ticket.description:
         out.append({"type": "section", "text": {"type": "mrkdwn", "text": ">" + safe(ticket.description, limit=1500).replace("\n", "\n>")}})
     if ticket.resolution and ticket.status != "resolved":
@@ -188,7 +195,7 @@ def ticket_detail(ticket: Ticket, *, history: list[str], now: datetime | None = 
     if history:
         # The caller made each line safe (user text through safe(), actors as real mentions).
         out.append({"type": "context", "elements": [{"type": "mrkdwn", "text": "\n".join(history)[:MAX_TEXT]}]})
-    actions = ticket_card(ticket, with_actions=True, now=now)
+    actions = ticket_card(ticket, with_actions=True, now=now, tracker=tracker)
     if len(actions) > 1:
         out.append(actions[-1])
     return out

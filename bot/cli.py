@@ -108,8 +108,13 @@ def _cmd_run(args: argparse.Namespace) -> int:
             from bot.dashboard.serve import start_beside_socket_mode
             from bot.socket_mode import run_socket_mode
 
-            start_beside_socket_mode(engine=hypercare.engine, settings=hypercare.settings, host=args.host,
-                                     port=args.port if args.port is not None else settings.port)  # /dashboard and /metrics
+            port = args.port if args.port is not None else settings.port
+            if settings.github_webhook_secret or settings.jira_webhook_secret or settings.linear_webhook_secret:
+                from bot.server import HttpServer  # tracker webhooks need an endpoint (docs/trackers.md); it serves /dashboard and /metrics too
+
+                HttpServer(hypercare=hypercare, host=args.host, port=port, threads=4).start()
+            else:
+                start_beside_socket_mode(engine=hypercare.engine, settings=hypercare.settings, host=args.host, port=port)  # /dashboard and /metrics
             run_socket_mode(hypercare)
         else:
             from bot.server import HttpServer

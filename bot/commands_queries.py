@@ -8,6 +8,7 @@ from bot import blocks, stats
 from bot.command_args import channel_arg, rest, ticket_arg
 from bot.commands import CommandInput, Reply, SubcommandTable
 from bot.errors import UserInputError
+from bot.trackers.card import badge
 from models import triage_queries as tq
 from models.tables import TicketEvent
 from models.types import utcnow
@@ -59,7 +60,8 @@ def _show(session: Session, command: CommandInput, args: list[str]) -> Reply:
     ).scalars().all()
     # resolved_at repeats "status → resolved" as a raw timestamp: left out of the summary.
     history = [_history_line(e) for e in reversed(events) if e.field_name != "resolved_at"][-5:]
-    return Reply(text=blocks.card_text(ticket), blocks=blocks.ticket_detail(ticket, history=history, now=utcnow()))
+    tracker = badge(session, ticket, settings=command.settings)  # where it is tracked (issue 15)
+    return Reply(text=blocks.card_text(ticket), blocks=blocks.ticket_detail(ticket, history=history, now=utcnow(), tracker=tracker))
 
 
 def _history_line(event: TicketEvent) -> str:

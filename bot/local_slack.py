@@ -166,11 +166,12 @@ class LocalSlack(SlackMethods):
             return dict(found) if found is not None else None
 
     def add_user(
-        self, *, user_id: str, name: str, tz: str = "UTC", is_bot: bool = False, real_name: str | None = None
+        self, *, user_id: str, name: str, tz: str = "UTC", is_bot: bool = False, real_name: str | None = None,
+        email: str | None = None,
     ) -> None:
         offset = ZoneInfo(tz).utcoffset(datetime.now(timezone.utc))
         real = real_name or name
-        profile = {"display_name": name, "real_name": real}
+        profile = {"display_name": name, "real_name": real, **({"email": email} if email else {})}
         with self._lock:
             self._users[user_id] = {
                 "id": user_id, "team_id": self.team_id, "name": name, "real_name": real, "deleted": False,

@@ -196,6 +196,13 @@ class SlackMethods:
             return {"user": {**bot, "tz_offset": 0, "team_id": self.team_id, "deleted": False, "profile": profile}}
         return {"ok": False, "error": "user_not_found"}
 
+    def _api_users_lookupByEmail(self, params: Json) -> Json:
+        wanted = str(params.get("email", "")).lower()
+        for user in self._users.values():
+            if str(user.get("profile", {}).get("email", "")).lower() == wanted and wanted:
+                return {"user": dict(user)}
+        return {"ok": False, "error": "users_not_found"}
+
     def _api_users_list(self, params: Json) -> Json:
         return {"members": [dict(u) for u in self._users.values()], **self._no_cursor()}
 

@@ -68,3 +68,15 @@ def listening(mode: str, where: str) -> None:
 
 def server_stop_fallback(error: BaseException) -> None:
     logger.warning("HTTP server stop: could not wake its loop (%s); closing its sockets directly", error)
+
+
+def tracker_found_after_crash(outbox_id: int, key: str) -> None:
+    logger.info("outbox %s: the tracker already had the issue %s (an earlier attempt made it); recording it, not creating again", outbox_id, key)
+
+
+def tracker_webhook_refused(tracker: str, why: str) -> None:
+    logger.warning("refused a %s webhook: %s", tracker, why)
+
+
+def tracker_webhook_stored(tracker: str, delivery: str, new: bool) -> None:
+    logger.debug("%s webhook %s %s", tracker, delivery, "stored" if new else "was a repeat: ignored")

@@ -28,6 +28,7 @@ SCOPE_FOR_METHOD: dict[str, str | None] = {
     "conversations.open": "im:write",
     "users.info": "users:read",
     "users.list": "users:read",
+    "users.lookupByEmail": "users:read.email",
     "usergroups.users.list": "usergroups:read",
     "views.open": None,
     "views.update": None,
@@ -74,6 +75,7 @@ METHODS_USED = {
     "users.info",  # the reporter's timezone, for follow-up reminders in working hours
     "conversations.open", "reactions.remove",  # resolution DMs; a reopened report loses its check mark
     "files.getUploadURLExternal", "files.completeUploadExternal",  # the digest's chart
+    "users.lookupByEmail",  # a tracker's assignee or closer → the Slack user with that e-mail (bot.trackers)
     "auth.test",  # the bot's own ids, to drop its own events at the acknowledgement (no scope needed)
 }
 

@@ -60,14 +60,17 @@ def round_of(session: Session, ticket: Ticket, *, status: str) -> int:
 
 
 # -- resolved ----------------------------------------------------------------------------------
-def resolved(session: Session, ticket: Ticket, *, actor: str, note: str) -> list[ResolutionNotice]:
+def resolved(session: Session, ticket: Ticket, *, actor: str | None, note: str, by: str | None = None) -> list[ResolutionNotice]:
     """The ticket was just resolved (its own thread already has the announcement and the card is
     being updated, by bot.ticket_actions.resolve): mark the report, tell every report thread that
     joined it, and DM every reporter with the 👍/👎 question. Returns the DMs' rating rows."""
     assert ticket.id is not None
     round_ = round_of(session, ticket, status="resolved")
     _react(session, ticket, channel=ticket.channel, ts=ticket.message_ts or ticket_delivery.TICKET_CARD)
-    told = _tell_joined_reports(session, ticket, actor=actor, note=note, round_=round_)
+    # `by`: who resolved it when that is not a Slack user (mrkdwn, made safe by the caller): the
+    # tracker it was closed in (bot.trackers).
+    by = by or f"<@{actor}>"
+    told = _tell_joined_reports(session, ticket, by=by, note=note, round_=round_)
     notices = []
     for user in recipients(ticket, exclude=actor):
         if not dms_enabled(session, team_id=ticket.team_id, user=user):
@@ -75,17 +78,17 @@ def resolved(session: Session, ticket: Ticket, *, actor: str, note: str) -> list
         notice = ResolutionNotice(team_id=ticket.team_id, ticket_id=ticket.id, round=round_, user_id=user, resolved_by=actor)
         session.add(notice)
         session.flush()  # the buttons carry its id
-        text, body = resolution_dm(ticket, notice=notice, note=note, actor=actor, joined_via=told.get(user))
+        text, body = resolution_dm(ticket, notice=notice, note=note, by=by, joined_via=told.get(user))
         outbox.enqueue_dm(session, user=user, text=text, blocks_=body, team_id=ticket.team_id, ticket_id=ticket.id,
                           dedupe_key=f"loop:resolved:{ticket.id}:{round_}:{user}")
         notices.append(notice)
     return notices
 
 
-def _tell_joined_reports(session: Session, ticket: Ticket, *, actor: str, note: str, round_: int) -> dict[str, str]:
+def _tell_joined_reports(session: Session, ticket: Ticket, *, by: str, note: str, round_: int) -> dict[str, str]:
     """Reports that joined this ticket elsewhere hear it in their own thread too: reports linked as
     duplicates, and tickets closed as duplicates of this one. Returns {user: the key they filed}."""
-    said = f"<@{actor}> resolved {ticket.key}, which this report joined: {blocks.safe(note, limit=NOTE_LIMIT)}"
+    said = f"{by} resolved {ticket.key}, which this report joined: {blocks.safe(note, limit=NOTE_LIMIT)}"
     text = f":white_check_mark: {said}"
     body = [{"type": "section", "text": {"type": "mrkdwn", "text": text}}]
     joined: dict[str, str] = {}
@@ -112,7 +115,7 @@ def _tell_joined_reports(session: Session, ticket: Ticket, *, actor: str, note: 
     return joined
 
 
-def resolution_dm(ticket: Ticket, *, notice: ResolutionNotice, note: str, actor: str, joined_via: str | None = None) -> tuple[str, list[dict[str, Any]]]:
+def resolution_dm(ticket: Ticket, *, notice: ResolutionNotice, note: str, by: str, joined_via: str | None = None) -> tuple[str, list[dict[str, Any]]]:
     """The DM: what was fixed, how, by whom, a link to the thread, and the rating question."""
     title = blocks.safe(ticket.title, limit=200)
     via = f" (your report {joined_via} joined it)" if joined_via else ""
@@ -120,7 +123,7 @@ def resolution_dm(ticket: Ticket, *, notice: ResolutionNotice, note: str, actor:
     summary = (
         f":white_check_mark: *{ticket.key} is fixed*{via} — {title}\n"
         f"*Resolution:* {blocks.safe(note, limit=NOTE_LIMIT)}\n"
-        f"Resolved by <@{actor}> · <{ticket_delivery.TICKET_LINK}|View the thread>{where}"
+        f"Resolved by {by} · <{ticket_delivery.TICKET_LINK}|View the thread>{where}"
     )
     value = str(notice.id)
     body = [
@@ -136,13 +139,14 @@ def resolution_dm(ticket: Ticket, *, notice: ResolutionNotice, note: str, actor:
 
 
 # -- closed without a fix ------------------------------------------------------------------------
-def wont_fix(session: Session, ticket: Ticket, *, actor: str, note: str) -> None:
-    """Closed as won't fix: the reporters are told why (the note is required by the caller)."""
+def wont_fix(session: Session, ticket: Ticket, *, actor: str | None, note: str, by: str | None = None) -> None:
+    """Closed as won't fix: the reporters are told why (the note is required by the caller).
+    `by`: who closed it when that is not a Slack user (safe mrkdwn; bot.trackers)."""
     round_ = round_of(session, ticket, status="wont_fix")
     summary = (
         f":no_entry_sign: *{ticket.key} won't be fixed* — {blocks.safe(ticket.title, limit=200)}\n"
         f"*Why:* {blocks.safe(note, limit=NOTE_LIMIT)}\n"
-        f"Closed by <@{actor}> · <{ticket_delivery.TICKET_LINK}|View the thread>"
+        f"Closed by {by or f'<@{actor}>'} · <{ticket_delivery.TICKET_LINK}|View the thread>"
     )
     text = blocks.safe(f"{ticket.key} won't be fixed: {note}", limit=300)
     _dm_all(session, ticket, exclude=actor, text=text, summary=summary, key=f"loop:wont_fix:{ticket.id}:{round_}")

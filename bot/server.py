@@ -12,6 +12,7 @@ import io
 import threading
 import time
 from collections.abc import Callable, Iterable
+from http import HTTPStatus
 from typing import Any
 
 from slack_bolt.adapter.wsgi import SlackRequestHandler
@@ -25,11 +26,14 @@ from bot.health import WorkerProcesses, health_answer
 from bot.http_ingress import EventIngress, Verdict
 from bot.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 from bot.metrics import Metrics
+from bot.trackers.webhooks import WebhookIngress
 
 EVENTS_PATH = "/slack/events"
 HEALTH_PATH = "/healthz"
 METRICS_PATH = "/metrics"
 MAX_BODY_BYTES = 1024 * 1024  # Slack's requests are far smaller; a bigger body is not Slack's
+# Tracker webhooks (issue 15, bot.trackers.webhooks): verified and stored before the 200.
+TRACKER_PATHS = {"/trackers/github": "github", "/trackers/jira": "jira", "/trackers/linear": "linear"}
 TEXT = ("Content-Type", "text/plain;charset=utf-8")
 
 
@@ -43,6 +47,7 @@ def wsgi_app(hypercare: Hypercare, *, processes: WorkerProcesses | None = None) 
     events = EventIngress(signing_secret=hypercare.settings.signing_secret or "", writer=hypercare.inbox_writer, client=hypercare.client)
     metrics = Metrics(engine=hypercare.engine, settings=hypercare.settings)
     dashboard = DashboardWeb(engine=hypercare.engine, settings=hypercare.settings)
+    trackers = WebhookIngress(engine=hypercare.engine, settings=hypercare.settings, on_stored=hypercare.inbox.wake)
 
     def application(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         path, method = environ.get("PATH_INFO"), environ.get("REQUEST_METHOD")
@@ -54,6 +59,17 @@ def wsgi_app(hypercare: Hypercare, *, processes: WorkerProcesses | None = None) 
             body = metrics.render()
             start_response("200 OK", [("Content-Type", METRICS_CONTENT_TYPE), ("Content-Length", str(len(body)))])
             return [body]
+        if path in TRACKER_PATHS and method == "POST":
+            try:
+                length = int(environ.get("CONTENT_LENGTH") or 0)
+            except ValueError:
+                return _plain(start_response, "400 Bad Request", b"bad Content-Length")
+            if length > MAX_BODY_BYTES:
+                return _plain(start_response, "413 Request Entity Too Large", b"request body too large")
+            raw = environ["wsgi.input"].read(length)
+            headers = {k[5:].replace("_", "-").lower(): str(v) for k, v in environ.items() if k.startswith("HTTP_")}
+            code, answer = trackers.handle(tracker=TRACKER_PATHS[path], headers=headers, raw=raw)
+            return _plain(start_response, f"{code} {HTTPStatus(code).phrase}", answer.encode())
         if path and DashboardWeb.handles(path):
             return dashboard(environ, start_response)
         started = time.perf_counter()

@@ -97,6 +97,27 @@ class Settings(BaseSettings):
     dashboard_link_hours: float = _env("HYPERCARE_DASHBOARD_LINK_HOURS", "Hours a personal `/hc dashboard` link stays valid.", 12.0, gt=0)
     dashboard_cache_seconds: float = _env("HYPERCARE_DASHBOARD_CACHE_SECONDS", "Seconds the dashboard reuses its workspace-wide figures (0: recompute every request).", 10.0, ge=0)
 
+    # --- trackers: GitHub Issues, Jira, Linear (docs/trackers.md) ------------------------------
+    # A tracker is connected when its credential is set; its default target is what `/hc push` uses.
+    github_token: str | None = _env("HYPERCARE_GITHUB_TOKEN", "GitHub token (fine-grained: Issues read and write) that connects GitHub Issues.", None)
+    github_api_url: str = _env("HYPERCARE_GITHUB_API_URL", "GitHub REST API base URL (GitHub Enterprise: https://host/api/v3).", "https://api.github.com")
+    github_repo: str | None = _env("HYPERCARE_GITHUB_REPO", "Default GitHub repository for `/hc push` (owner/name).", None)
+    github_webhook_secret: str | None = _env("HYPERCARE_GITHUB_WEBHOOK_SECRET", "Secret that verifies `POST /trackers/github` (X-Hub-Signature-256).", None)
+    github_labels: str = _env("HYPERCARE_GITHUB_LABELS", "Labels given to a GitHub issue, comma-separated templates of {severity} and {category}.", "severity:{severity},category:{category},hypercare")
+    jira_url: str | None = _env("HYPERCARE_JIRA_URL", "Jira base URL (https://acme.atlassian.net) that connects Jira.", None)
+    jira_email: str | None = _env("HYPERCARE_JIRA_EMAIL", "Jira Cloud account e-mail (basic auth with the API token); unset: the token is a bearer PAT (Server/DC).", None)
+    jira_api_token: str | None = _env("HYPERCARE_JIRA_API_TOKEN", "Jira API token (Cloud) or personal access token (Server/DC).", None)
+    jira_project: str | None = _env("HYPERCARE_JIRA_PROJECT", "Default Jira project key for `/hc push`.", None)
+    jira_webhook_secret: str | None = _env("HYPERCARE_JIRA_WEBHOOK_SECRET", "Secret that verifies `POST /trackers/jira` (X-Hub-Signature).", None)
+    jira_issue_type: str = _env("HYPERCARE_JIRA_ISSUE_TYPE", "Jira issue type created.", "Bug")
+    jira_priorities: str = _env("HYPERCARE_JIRA_PRIORITIES", "Jira priority per severity, as severity=name pairs (empty: the documented defaults).", "")
+    linear_api_key: str | None = _env("HYPERCARE_LINEAR_API_KEY", "Linear API key that connects Linear.", None)
+    linear_api_url: str = _env("HYPERCARE_LINEAR_API_URL", "Linear GraphQL endpoint.", "https://api.linear.app/graphql")
+    linear_team: str | None = _env("HYPERCARE_LINEAR_TEAM", "Default Linear team key for `/hc push` (e.g. ENG).", None)
+    linear_webhook_secret: str | None = _env("HYPERCARE_LINEAR_WEBHOOK_SECRET", "Secret that verifies `POST /trackers/linear` (Linear-Signature).", None)
+    linear_priorities: str = _env("HYPERCARE_LINEAR_PRIORITIES", "Linear priority per severity, as severity=number pairs (empty: the documented defaults).", "")
+    tracker_sync_seconds: float = _env("HYPERCARE_TRACKER_SYNC_SECONDS", "Seconds between two carries of Slack-side changes (and auto-push) to the trackers.", 5.0, gt=0)
+
     # Settings(**values) uses the values alone (tests, the console); load_settings() reads the
     # environment through _EnvironmentSettings.
     reads_environment: ClassVar[bool] = False

@@ -8,6 +8,7 @@ by the app factory, to fill them, and tells it what became of each row.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from sqlmodel import Session
@@ -31,8 +32,13 @@ class TicketRows:
 
     link_placeholder = TICKET_LINK
 
+    def __init__(self, *, card_extras: Callable[[Session, Ticket], dict[str, Any] | None] | None = None) -> None:
+        # More for a card rendered at delivery (bot.trackers.card: where it is tracked, a Send to … button).
+        self._card_extras = card_extras
+
     def wants(self, row: OutboxMessage, params: dict[str, Any]) -> bool:
-        return row.method == "chat.update" or any(v in (TICKET_THREAD, TICKET_CARD) for v in params.values())
+        new_card = self._card_extras is not None and row.on_result == ON_RESULT_CARD and bool(row.ticket_id)
+        return new_card or row.method == "chat.update" or any(v in (TICKET_THREAD, TICKET_CARD) for v in params.values())
 
     def fill(self, session: Session, row: OutboxMessage, params: dict[str, Any]) -> dict[str, Any] | None:
         """`params` with the ticket's parts filled in; None while the card or thread is not posted."""
@@ -46,8 +52,11 @@ class TicketRows:
             if filled is None:
                 return None
             params[key] = filled
+        extras = self._card_extras(session, ticket) if ticket is not None and self._card_extras else None
         if ticket is not None and params.get("blocks") == RENDER_CARD:
-            params.update(blocks=blocks.ticket_card(ticket), text=blocks.card_text(ticket))
+            params.update(blocks=blocks.ticket_card(ticket, tracker=extras), text=blocks.card_text(ticket))
+        elif ticket is not None and extras and row.on_result == ON_RESULT_CARD and isinstance(params.get("blocks"), list):
+            params["blocks"] = blocks.ticket_card(ticket, tracker=extras)  # a new card gets the extras too
         return params
 
     def link(self, session: Session, row: OutboxMessage) -> tuple[str | None, str, str] | None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 from slack_bolt import App
 
 from bot.settings import Settings
-from handlers import actions, commands, events, followups, loop, messages, shortcuts, views
+from handlers import actions, commands, events, followups, loop, messages, shortcuts, trackers, views
 from handlers.directory import Directory
 
 
@@ -16,5 +16,5 @@ def register(app: App, *, settings: Settings) -> None:
     directory = Directory(client=app.client, settings=settings)  # one cache for every listener
     for module in (messages, shortcuts, followups):
         module.register(app)
-    for shared in (events, commands, actions, views, loop):
+    for shared in (events, commands, actions, views, loop, trackers):
         shared.register(app, settings=settings, directory=directory)

@@ -7,7 +7,7 @@ from slack_bolt import Ack, App
 from slack_sdk.web import WebClient
 
 from bot import (
-    blocks, commands_dashboard, commands_exit, commands_intake, commands_notify, commands_queries, commands_report, commands_triage,
+    blocks, commands_dashboard, commands_exit, commands_intake, commands_notify, commands_queries, commands_report, commands_trackers, commands_triage,
     digest_commands, followup_commands,
 )
 from bot.commands import CommandInput, Router
@@ -23,7 +23,7 @@ POSTS_IN_CHANNEL = frozenset({"new", "capture"})
 ROUTER = Router(
     commands_intake.subcommands, commands_queries.subcommands, commands_triage.subcommands,
     followup_commands.subcommands, digest_commands.subcommands, commands_notify.subcommands,
-    commands_dashboard.subcommands, commands_exit.subcommands, commands_report.subcommands,
+    commands_dashboard.subcommands, commands_exit.subcommands, commands_report.subcommands, commands_trackers.subcommands,
 )
 
 

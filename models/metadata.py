@@ -9,7 +9,7 @@ from types import ModuleType
 
 from sqlmodel import SQLModel
 
-from models import dashboard_tables, digest_tables, duplicate_tables, followup_tables, loop_tables, tables, triage_tables
+from models import dashboard_tables, digest_tables, duplicate_tables, followup_tables, loop_tables, tables, tracker_tables, triage_tables
 
-TABLE_MODULES: tuple[ModuleType, ...] = (tables, digest_tables, followup_tables, loop_tables, triage_tables, duplicate_tables, dashboard_tables)
+TABLE_MODULES: tuple[ModuleType, ...] = (tables, digest_tables, followup_tables, loop_tables, triage_tables, duplicate_tables, dashboard_tables, tracker_tables)
 metadata = SQLModel.metadata

@@ -7,7 +7,7 @@ from datetime import date, datetime, time, timedelta, timezone
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from bot import csat, digest_chart, exit_criteria
 from bot.charts import Chart, Series
@@ -18,6 +18,7 @@ from models import dashboard_queries as q
 from models import metrics_queries as mq
 from models.dashboard_tables import ROOT_CAUSE_LABEL, ROOT_CAUSES
 from models.tables import CATEGORIES, OPEN_STATUSES, SEVERITIES, STATUSES, Ticket
+from models.tracker_tables import TrackerLink
 
 MEDIAN_DAYS = 7  # the tiles' medians cover tickets opened in the last week
 BACKLOG_DAYS = 90  # the burn-down covers the hypercare, at most this many days back
@@ -27,9 +28,13 @@ CHART_NAMES = ("backlog", "flow", "resolution", "categories", "causes")
 
 
 def tracker_links(session: Session, *, ticket_ids: Sequence[int]) -> dict[int, str]:
-    """Hook for the tracker integration (issue: trackers): ticket id → the pushed issue's URL.
-    Nothing is pushed anywhere yet in this branch, so no ticket has one."""
-    return {}
+    """Ticket id → the URL of its issue in GitHub/Jira/Linear, for the tickets pushed there and
+    answered (a pending or failed push has no issue to link to)."""
+    if not ticket_ids:
+        return {}
+    rows = session.exec(select(TrackerLink.ticket_id, TrackerLink.url).where(
+        TrackerLink.ticket_id.in_(list(ticket_ids)), TrackerLink.state == "linked", TrackerLink.url.is_not(None)))  # type: ignore[union-attr,attr-defined]
+    return {int(ticket_id): str(url) for ticket_id, url in rows}
 
 
 def _midnight(day: date, tz: ZoneInfo) -> datetime:
