@@ -21,7 +21,7 @@ from sqlalchemy.engine import Engine
 
 from bot import log
 from models.db import READ_ONLY, session_scope
-from models.queue import anything_due, claim
+from models.queue import anything_due, claim, renew
 from models.tables import OutboxMessage, SlackEvent
 
 Row = TypeVar("Row", SlackEvent, OutboxMessage)
@@ -64,6 +64,7 @@ class LaneWorker(Generic[Row]):
         self._pool: ThreadPoolExecutor | None = None
         self._loop: threading.Thread | None = None
         self._beat = time.monotonic()  # when the loop last went round (liveness for /healthz)
+        self._renewed = time.monotonic()
 
     # -- lifecycle ---------------------------------------------------------------------------
     def start(self) -> None:
@@ -122,6 +123,7 @@ class LaneWorker(Generic[Row]):
         while not self._stop.is_set():
             self._beat = time.monotonic()
             try:
+                self._renew_leases()
                 claim_gap = self._claim_more()
                 wait = min(self._dispatch_ready(), claim_gap)
             except Exception as exc:  # the loop must outlive a database hiccup
@@ -129,6 +131,19 @@ class LaneWorker(Generic[Row]):
                 wait = self._poll
             self._wake.wait(timeout=wait)
             self._wake.clear()
+
+    def _renew_leases(self) -> None:
+        """Every third of a lease, push out the lease of what this process holds: rows wait in the
+        local queue behind their lane, and one slow delivery must not let another replica take
+        them over and do them a second time."""
+        if time.monotonic() - self._renewed < self._lease.total_seconds() / 3:
+            return
+        self._renewed = time.monotonic()
+        with self._lock:
+            holding = bool(self._in_flight) or any(self._queued.values())
+        if holding:
+            with session_scope(self._engine) as session:
+                renew(session, self._model, owner=self.owner, lease=self._lease)
 
     def _claim_more(self) -> float:
         """Lease more rows if there is room; returns how soon it may look again."""

@@ -91,6 +91,15 @@ def claim(
     return rows
 
 
+def renew(session: Session, model: type[Row], *, owner: str, lease: timedelta, now: datetime | None = None) -> int:
+    """Extend the lease of every row `owner` still holds; returns how many. A live worker renews
+    its rows (also those waiting in its local queue behind a paced lane), so only a dead or
+    wedged process loses them to another one, never a slow moment."""
+    now = now or utcnow()
+    held = and_(model.lease_owner == owner, model.status == "working")  # type: ignore[arg-type]
+    return int(session.execute(update(model).where(held).values(lease_until=now + lease)).rowcount or 0)  # type: ignore[attr-defined]
+
+
 def finish(session: Session, row: Row, *, owner: str, now: datetime | None = None, also: dict[str, Any] | None = None) -> bool:
     """Mark a leased row done (and set the columns in `also`); False when the lease was lost
     (another worker took it over)."""
