@@ -122,7 +122,7 @@ _PHONE = re.compile(
 _BARE_NUMBER = re.compile(r"\d{3}(?:-\d{2}-\d{4}| ?\d{7})")
 _NOT_A_PHONE_BEFORE = re.compile(
     r"(?i)(?:\b(?:id|ids|code|error|errno|exit|status|order|ref|reference|build|version|port|pid|uid|gid|seed|"
-    r"timestamp|ts|epoch|size|bytes|count|offset|issue|ticket|invoice|tracking|serial|hash|commit|line|row)s?|#|=)"
+    r"timestamp|ts|epoch|size|bytes|count|offset|index|value|limit|max|min|issue|ticket|invoice|tracking|serial|hash|commit|line|row)s?|#|=)"
     r"\W{0,3}$")
 # IBAN: country, check digits, up to 30 letters/digits in groups of four (checked with mod 97).
 # (It starts with a character class, not \b, so `re` can skip ahead; _iban checks the start.)
