@@ -154,6 +154,7 @@ class Understood:
     not_an_issue: bool = False
     chatter: bool = False
     unclassified: tuple[str, ...] = ()
+    labelled: frozenset[str] = frozenset()  # details the message named ("Actual: …"), not just hinted at
 
 
 def _clean(text: str) -> str:
@@ -263,8 +264,11 @@ def understand(*, text: str, wanted: Sequence[str], category: str = "bug", conte
     if _CHATTER.match(clean):
         return Understood(chatter=True)
     found: dict[str, list[str]] = {}
+    labelled: set[str] = set()
     unclassified: list[tuple[str, str | None]] = []  # (piece, the label it sat under)
     for label, block, is_list in _blocks(clean):
+        if label:
+            labelled.add(label)
         if is_list:
             found.setdefault(label or "steps", []).append(block)
             continue
@@ -301,16 +305,27 @@ def understand(*, text: str, wanted: Sequence[str], category: str = "bug", conte
         if label:
             found.setdefault(label, []).append(piece)
     fields = {name: clip(" ".join(parts)) for name, parts in found.items() if name in DETAILS and parts}
-    return Understood(fields=fields, unclassified=tuple(p for p, label in unclassified if not label))
+    return Understood(fields=fields, unclassified=tuple(p for p, label in unclassified if not label),
+                      labelled=frozenset(labelled & set(fields)))
 
 
-def merge(*, current: dict[str, str], understood: Understood, pending: Sequence[str], appendable: Sequence[str] = ()) -> dict[str, str]:
-    """The field values to store after one message: pending details it gives, plus more text for
-    details this same conversation already filled (a second message continuing the steps)."""
+def merge(
+    *, current: dict[str, str], understood: Understood, pending: Sequence[str], appendable: Sequence[str] = (),
+    guessed: Sequence[str] = (),
+) -> dict[str, str]:
+    """The field values to store after one message: the pending details it gives; for `appendable`
+    details that already hold something, its text added after theirs — except that a detail the
+    message names with a label ("Actual: …") replaces a value the bot only `guessed` from the report.
+    A value a person gave is only ever added to (the caller leaves it out of `guessed`)."""
     out: dict[str, str] = {}
     for name, value in understood.fields.items():
-        if name in pending:
+        have = current.get(name)
+        if name in pending and not have:
             out[name] = value
-        elif name in appendable and current.get(name) and value.lower() not in current[name].lower():
-            out[name] = clip(f"{current[name]} {value}")
+        elif have and value.lower() in have.lower():
+            continue                                  # said already
+        elif have and name in understood.labelled and name in guessed:
+            out[name] = value
+        elif have and (name in appendable or name in pending):
+            out[name] = clip(f"{have} {value}")
     return out

@@ -16,6 +16,7 @@ from sqlmodel import Session
 
 from bot import answers, blocks, cards, outbox, ticket_delivery
 from bot.errors import UserInputError
+from bot.field_origins import FOUND_IN_EDIT, FOUND_IN_REPORT, Origin, field_origins, store_details
 from bot.tickets import change, record
 from bot.triage import mask_pii, slack_to_text
 from models.followup_tables import Followup, FollowupQuestion
@@ -25,7 +26,6 @@ from models.types import utcnow
 CLOSED = ("resolved", "closed", "duplicate", "wont_fix")
 ADD_DETAILS_ACTION = "followup_add_details"
 DETAILS_VIEW = "hc_followup_details"
-EXCERPT = 80
 
 
 @dataclass(frozen=True)
@@ -93,7 +93,7 @@ def _prefill(session: Session, ticket: Ticket, pending: list[str]) -> list[str]:
     found = answers.understand(text=ticket.description, wanted=pending, category=ticket.category, context=False).fields
     fills = {d: v for d, v in found.items() if d in pending and d in ("expected", "actual")}
     if fills:
-        change(session, ticket, actor=None, note="found in the report", missing=[d for d in ticket.missing if d not in fills], **fills)
+        change(session, ticket, actor=None, note=FOUND_IN_REPORT, missing=[d for d in ticket.missing if d not in fills], **fills)
     return [d for d in pending if d not in fills]
 
 
@@ -176,6 +176,8 @@ def on_reply(session: Session, *, ticket: Ticket, user: str, text: str, ts: str)
     answered_question = _record_question_answers(session, ticket=ticket, user=user, text=text, ts=ts)
     followup = _followup(session, ticket_id=ticket.id or 0, lock=True)
     if followup is None or followup.state != "open":
+        if followup is None or followup.state == "done":  # not after "never mind" (stopped)
+            _late_details(session, ticket=ticket, user=user, text=text)
         return
     if ticket.status in CLOSED:
         finish(session, followup, state="stopped", reason=f"ticket is {ticket.status}")
@@ -183,6 +185,7 @@ def on_reply(session: Session, *, ticket: Ticket, user: str, text: str, ts: str)
     pending = pending_details(ticket)
     if not pending:
         finish(session, followup, state="done", reason="nothing missing any more")
+        _late_details(session, ticket=ticket, user=user, text=text)
         return
     understood = answers.understand(text=text, wanted=pending, category=ticket.category)
     if understood.not_an_issue and user == ticket.reporter:
@@ -193,9 +196,17 @@ def on_reply(session: Session, *, ticket: Ticket, user: str, text: str, ts: str)
         cards.refresh_card(session, ticket)
         return
     current = {d: str(getattr(ticket, d)) for d in answers.DETAILS if getattr(ticket, d)}
-    fills = answers.merge(current=current, understood=understood, pending=pending, appendable=followup.answered)
+    # The people involved (the reporter, those who joined the report) add to any detail, and their
+    # labelled answer replaces a guess; anyone else only answers what is still missing.
+    involved = user == ticket.reporter or user in ticket.affected_users
+    origins = field_origins(session, ticket) if involved else {}
+    guessed = [d for d, origin in origins.items() if origin.guessed]
+    fills = answers.merge(current=current, understood=understood, pending=pending,
+                          appendable=list(current) if involved else followup.answered, guessed=guessed)
     if fills:
-        _apply(session, ticket, followup, fills=fills, actor=user, note="answer in the thread")
+        replaced = {d for d in fills if current.get(d) and d in understood.labelled and d in guessed}
+        _apply(session, ticket, followup, fills=fills, actor=user, note="answer in the thread",
+               said=understood.fields, replaced=replaced, origins=origins)
     elif user == ticket.reporter and understood.unclassified and not followup.hinted and not answered_question:
         followup.hinted = True  # said once: a conversation must not turn into a lecture
         session.add(followup)
@@ -228,15 +239,42 @@ def fill_from_edit(session: Session, *, ticket: Ticket, actor: str, found: dict[
     fills = {d: answers.clip(v) for d, v in found.items() if d in pending and v and v.strip()}
     if fills:
         _apply(session, ticket, _followup(session, ticket_id=ticket.id or 0, lock=True), fills=fills, actor=actor,
-               note="added by editing the report")
+               note=FOUND_IN_EDIT)
     return fills
 
 
-def _apply(session: Session, ticket: Ticket, followup: Followup | None, *, fills: dict[str, str], actor: str, note: str) -> None:
+def _late_details(session: Session, *, ticket: Ticket, user: str, text: str) -> None:
+    """Nothing is being asked any more, but the reporter (or someone who joined the report) labels a
+    detail in the thread ("Actual: …"): it is recorded as an answer would be; unlabelled chat is not."""
+    if ticket.status in CLOSED or ticket.category in NO_QUESTIONS or not (user == ticket.reporter or user in ticket.affected_users):
+        return
+    understood = answers.understand(text=text, wanted=[], category=ticket.category, context=False)
+    labelled = {d: v for d, v in understood.fields.items() if d in understood.labelled}
+    if not labelled:
+        return
+    current = {d: str(getattr(ticket, d)) for d in answers.DETAILS if getattr(ticket, d)}
+    origins = field_origins(session, ticket)
+    guessed = [d for d, origin in origins.items() if origin.guessed]
+    fills = answers.merge(current=current, understood=understood, pending=[d for d in labelled if d not in current],
+                          appendable=list(current), guessed=guessed)
+    fills = {d: v for d, v in fills.items() if d in labelled}
+    if not fills:
+        return
+    replaced = {d for d in fills if current.get(d) and d in guessed}
+    recorded = store_details(session, ticket, fills=fills, actor=user, note="labelled detail in the thread", said=understood.fields,
+                             replaced=replaced, origins=origins, name=lambda d: _names(ticket, [d]))
+    post(session, ticket, text=f"Thanks <@{user}>, recorded {recorded} on *{ticket.key}*.")
+    cards.refresh_card(session, ticket)
+
+
+def _apply(
+    session: Session, ticket: Ticket, followup: Followup | None, *, fills: dict[str, str], actor: str, note: str,
+    said: dict[str, str] | None = None, replaced: set[str] | None = None, origins: dict[str, Origin] | None = None,
+) -> None:
     """Store the details, confirm briefly, and ask for the rest or say thanks and move on."""
     missing = [d for d in ticket.missing if d not in fills]
-    change(session, ticket, actor=actor, note=note, missing=missing, **fills)
-    recorded = "; ".join(f"{_names(ticket, [d])} (“{blocks.safe(v, limit=EXCERPT)}”)" for d, v in fills.items())
+    recorded = store_details(session, ticket, fills=fills, actor=actor, note=note, said=said or fills, replaced=replaced or set(),
+                             origins=origins or {}, name=lambda d: _names(ticket, [d]))
     still = [d for d in missing if d in prompts_for(ticket.category)]
     if followup is not None and followup.state == "open":
         followup.answered = sorted(set(followup.answered) | set(fills))

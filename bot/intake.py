@@ -5,6 +5,7 @@ Plain data in, tickets and outbox messages out; nothing here knows about Bolt.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -234,4 +235,23 @@ def delete_report(session: Session, *, team_id: str, channel: str, ts: str) -> T
 
 
 def file_record(item: dict[str, Any]) -> dict[str, Any]:
-    return {"id": item.get("id"), "name": item.get("name") or item.get("title"), "permalink": item.get("permalink")}
+    """A file shared with a report, as kept on the ticket: its name masked like the report's text
+    ("passport_jane.doe@example.com.pdf"), and its permalink without the trailing name (Slack finds
+    the file by its id, https://…/files/U…/F…/<name>)."""
+    name = item.get("name") or item.get("title")
+    permalink = item.get("permalink")
+    return {
+        "id": item.get("id"),
+        "name": _mask_file_name(str(name)) if name else None,
+        "permalink": _FILE_SLUG.sub(r"\1", str(permalink)) if permalink else None,
+    }
+
+
+def _mask_file_name(name: str) -> str:
+    """mask_pii on each part of the name: "_" joins words in file names (and is a word character to
+    the e-mail and phone patterns), and the extension is no part of a phone number."""
+    stem, dot, extension = name.rpartition(".") if "." in name[1:] else (name, "", "")
+    return "_".join(mask_pii(part) for part in stem.split("_")) + dot + extension
+
+
+_FILE_SLUG = re.compile(r"^(https://[^/?#]+/files/[^/?#]+/F[A-Z0-9]+)/[^?#]*")

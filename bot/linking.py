@@ -20,6 +20,7 @@ from sqlmodel import Session
 from bot import blocks, cards, outbox, ticket_actions
 from bot.duplicates import LINK, Match, candidate_texts, judge
 from bot.errors import UserInputError
+from bot.permissions import TriageTeam, require_may_split
 from bot.tickets import change, get_ticket, record
 from bot.triage import severity_for
 from models.duplicate_tables import DuplicatePair
@@ -178,8 +179,9 @@ def recheck(session: Session, *, ticket: Ticket) -> None:
         after_filing(session, ticket=ticket, other=found[0], match=found[1])
 
 
-def unlink_report(session: Session, *, team_id: str, channel: str, ts: str, actor: str) -> Ticket | None:
-    """Undo a duplicate link; returns the ticket it was linked to (None if it was not linked)."""
+def unlink_report(session: Session, *, team_id: str, channel: str, ts: str, actor: str, team: TriageTeam) -> Ticket | None:
+    """Undo a duplicate link; returns the ticket it was linked to (None if it was not linked).
+    Only the triage team or the people involved may (NotTriager otherwise, nothing changed)."""
     link = session.execute(
         select(ReportMessage).where(
             ReportMessage.team_id == team_id, ReportMessage.channel == channel, ReportMessage.message_ts == ts, ReportMessage.role == "duplicate"
@@ -188,9 +190,11 @@ def unlink_report(session: Session, *, team_id: str, channel: str, ts: str, acto
     if link is None:
         return None
     ticket = session.get(Ticket, link.ticket_id)
-    session.execute(delete(ReportMessage).where(ReportMessage.id == link.id))
     if ticket is None:
+        session.execute(delete(ReportMessage).where(ReportMessage.id == link.id))
         return None
+    require_may_split(team, user=actor, ticket=ticket, linked_reporter=link.user)
+    session.execute(delete(ReportMessage).where(ReportMessage.id == link.id))
     others = session.execute(select(ReportMessage.user).where(ReportMessage.ticket_id == ticket.id)).scalars().all()
     if link.user and link.user != ticket.reporter and link.user not in others:
         ticket.affected_users = [u for u in ticket.affected_users if u != link.user]

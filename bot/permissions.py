@@ -1,5 +1,7 @@
 """Who may triage: the configured users, the configured user group's members, and people added
-with `/hc triagers add`. When none of these is configured, everyone may (a fresh install works).
+with `/hc triagers add`. When none of these is configured, everyone may (a fresh install works);
+once someone is added, the last added member cannot be removed (that would open triage to everyone
+again). Splitting a linked duplicate: the triage team or the two reporters (docs/safety.md).
 
 The user group's members are resolved by the Slack adapter (handlers.directory) and handed in as
 plain data; nothing here calls Slack.
@@ -94,12 +96,29 @@ def add_member(session: Session, *, team_id: str, user: str, added_by: str, team
     return True
 
 
+def require_may_split(team: TriageTeam, *, user: str, ticket: Ticket, linked_reporter: str | None) -> None:
+    """Splitting a linked duplicate off its ticket: the triage team, or the people involved (the
+    ticket's reporter and whoever wrote the linked report), never a bystander."""
+    if user in (ticket.reporter, linked_reporter):
+        return
+    if not team.includes(user):
+        raise NotTriager(
+            f"Only the triage team or the people who reported it can split a report off {ticket.key}. Ask one of them.", team=team)
+
+
 def remove_member(session: Session, *, team_id: str, user: str, team: TriageTeam) -> None:
+    """Remove someone added with `/hc triagers add`. The last one is refused: with nobody left (no
+    configured users, no user group) everyone could triage again, which nobody asked for."""
     if user in team.configured:
         raise UserInputError("They are on the triage team through the HYPERCARE_TRIAGE_USERS setting; remove them there.")
     if user not in team.added:
         why = " (they are in the triage user group; change it in Slack)" if user in team.usergroup_members else ""
         raise UserInputError(f"They were not added with `/hc triagers add`{why}, so there is nothing to remove.")
+    if not team.configured and not team.usergroup and set(team.added) == {user}:
+        raise UserInputError(
+            f"<@{user}> is the last person on the triage team; without them *everyone* could triage again. "
+            "Add someone else first (`/hc triagers add @someone`), or configure the team with "
+            "HYPERCARE_TRIAGE_USERS or HYPERCARE_TRIAGE_USERGROUP.", usage="/hc triagers add @user")
     member = session.get(TriageMember, (team_id, user))
     if member is not None:
         session.delete(member)

@@ -85,7 +85,11 @@ def register(app: App, *, settings: Settings, directory: Directory) -> None:
     app.action(blocks.CLOSE)(card_change("close it", lambda s, t, u, b: ticket_actions.close(s, t, actor=u), reporter_may=True))
     app.action(blocks.REOPEN)(card_change("reopen tickets", lambda s, t, u, b: ticket_actions.reopen(s, t, actor=u)))
     app.action(blocks.RESOLVE)(on_resolve)
-    app.action(linking.SPLIT_ACTION)(on_not_a_duplicate)
+
+    def split(ack: Ack, body: dict[str, Any], context: Any, client: WebClient, respond: Respond) -> None:
+        on_not_a_duplicate(ack, body, context, client, respond, team=team)
+
+    app.action(linking.SPLIT_ACTION)(split)
 
     def duplicate_decision(same: bool) -> Callable[..., None]:
         """*Same problem* / *Different* under a suggestion: the reporter or the triage team decides."""
@@ -141,14 +145,23 @@ def _tell(session: Session, body: dict[str, Any], respond: Respond, exc: UserInp
         respond(**blocks.error_reply(exc), replace_original=False)
 
 
-def on_not_a_duplicate(ack: Ack, body: dict[str, Any], context: Any, client: WebClient, respond: Respond) -> None:
-    """The reporter says their report is a different problem: file it on its own."""
+def on_not_a_duplicate(
+    ack: Ack, body: dict[str, Any], context: Any, client: WebClient, respond: Respond, *, team: Callable[[Session, dict[str, Any]], TriageTeam]
+) -> None:
+    """The reporter says their report is a different problem: file it on its own (the triage team
+    or the two reporters may; bot.permissions.require_may_split)."""
     ack()
     value = json.loads(body["actions"][0]["value"])
     session = db(context)
     team_id = team_of(body)
     user = body["user"]["id"]
-    if linking.unlink_report(session, team_id=team_id, channel=value["channel"], ts=value["ts"], actor=user) is None:
+    try:
+        unlinked = linking.unlink_report(session, team_id=team_id, channel=value["channel"], ts=value["ts"], actor=user, team=team(session, body))
+    except UserInputError as exc:  # not the triage team, nor one of the two reporters
+        session.rollback()  # a refusal changes nothing
+        respond(**blocks.error_reply(exc), replace_original=False)
+        return
+    if unlinked is None:
         respond(**blocks.ephemeral("This report was already filed separately."), replace_original=False)
         return
     message = fetch_message(client, channel=value["channel"], ts=value["ts"])

@@ -95,17 +95,20 @@ _TOKENS = re.compile(
     r"\b(?:xox[abposre]-[A-Za-z0-9-]{6,}|xapp-[A-Za-z0-9-]{6,}"
     r"|(?:AKIA|ASIA)[0-9A-Z]{16}"
     r"|gh[pousr]_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,}"
-    r"|sk_(?:live|test)_[A-Za-z0-9]{10,}|AIza[0-9A-Za-z_-]{30,})")
+    r"|sk_(?:live|test)_[A-Za-z0-9]{10,}|AIza[0-9A-Za-z_-]{30,}"
+    r"|sk-(?:proj-|svcacct-|admin-|ant-)?[A-Za-z0-9_-]{20,}"          # OpenAI (and look-alike) API keys
+    r"|gl(?:pat|ptt|dt|rt|cbt|oas|soat|ffct|imt|agent)-[A-Za-z0-9_-]{20,})")  # GitLab tokens
 _BEARER = re.compile(r"\b(Bearer|Basic)\s+[A-Za-z0-9\-._~+/]{8,}=*", re.I)
 _KEYVAL = re.compile(
-    r"(?i)\b((?:[a-z]+[_-])?(?:password|passwd|passphrase|pwd|pass|api[_-]?key|apikey|secret|"
+    r"(?i)\b((?:[a-z]+[_-])?(?:password|passwd|passphrase|pwd|pw|pass|api[_-]?key|apikey|secret|"
     r"secret[_-]?key|client[_-]?secret|token|auth[_-]?token|access[_-]?token|refresh[_-]?token|"
     r"private[_-]?key))"
     r"(\s*(?:[:=]|\bis\b)\s*)(\"[^\"\n]*\"|'[^'\n]*'|[^\s,;&\"'<>]+)")
 _EMAIL = re.compile(r"(?<![\w.+-])[A-Za-z0-9][\w.+-]*@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}\b")
 # _CARD and _PHONE check the character before a match in their callbacks (_bad_start): a
 # pattern that starts with a digit is scanned much faster than one that starts with a lookbehind.
-_CARD = re.compile(r"\d(?:[ -]?\d){12,18}(?![\w.]|-\d)")
+# _CARD also finds 9 to 12 digits: _card hands those to _bare_number (one scan for both).
+_CARD = re.compile(r"\d(?:[ -]?\d){8,18}(?!\w|[.-]\w)")
 _PHONE = re.compile(
     r"(?:"
     r"\+\d{1,3}[ .-]?(?:\(\d{1,4}\)[ .-]?)?\d{1,4}(?:[ .-]?\d{2,5}){1,4}"   # +49 170 1234567
@@ -113,18 +116,31 @@ _PHONE = re.compile(
     r"|\d{3}[-. ]\d{3}[-. ]\d{4}"                                          # 555-123-4567
     r"|0\d{2,4}[ /-]\d{3,4}(?:[ -]?\d{2,5}){0,2}"                          # 0170 1234567
     r")(?![\w.-]*\w)")
+# Numbers without the usual separators: "5551234567" / "555 1234567" (a phone number unless the
+# words before it call it an id, a code, a count…) and "123-45-6789" (a US social security number).
+# Found by the _CARD scan (as more alternatives of _PHONE, or in a scan of their own, they cost more).
+_BARE_NUMBER = re.compile(r"\d{3}(?:-\d{2}-\d{4}| ?\d{7})")
+_NOT_A_PHONE_BEFORE = re.compile(
+    r"(?i)(?:\b(?:id|ids|code|error|errno|exit|status|order|ref|reference|build|version|port|pid|uid|gid|seed|"
+    r"timestamp|ts|epoch|size|bytes|count|offset|index|value|limit|max|min|issue|ticket|invoice|tracking|serial|hash|commit|line|row)s?|#|=)"
+    r"\W{0,3}$")
+# IBAN: country, check digits, up to 30 letters/digits in groups of four (checked with mod 97).
+# (It starts with a character class, not \b, so `re` can skip ahead; _iban checks the start.)
+_IBAN = re.compile(r"[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?\b")
+_SSN_CUED = re.compile(r"(?i)\b(ssn|social security(?: number| no\.?)?)(\W{0,3})\d{3}[ .]?\d{2}[ .]?\d{4}\b")
 _NON_DIGIT = re.compile(r"\D")
 _WS = re.compile(r"\s+")
 _EMAIL_HINT = re.compile(r"@[A-Za-z0-9-]+\.[A-Za-z]")
 # Literal gates: a text without any of these cannot match the pattern they guard, and a few `in`
 # scans (C substring search) are several times cheaper than one regex scan of a long text.
-_TOKEN_LITERALS = ("xox", "xapp-", "AKIA", "ASIA", "ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_", "sk_live_",
-                   "sk_test_", "AIza")
-_KEYVAL_LITERALS = ("pass", "pwd", "key", "secret", "token")
-_KEYVAL_HINT = re.compile(r"pass|pwd|key|secret|token")
-# Every card number (13+ digits) and every phone number masked (7+ digits, see _phone) holds 7
-# digits in a row with at most 3 of " .()+/-" between each two of them: a text without such a run
-# needs neither scan (about half of long issue bodies).
+# (For _TOKENS one alternation of the prefixes is cheaper than a dozen `in` scans.)
+_TOKEN_HINT = re.compile(r"xox|xapp-|AKIA|ASIA|gh[pousr]_|github_pat_|sk_live_|sk_test_|AIza|sk-|"
+                         r"gl(?:pat|ptt|dt|rt|cbt|oas|soat|ffct|imt|agent)-")
+_KEYVAL_LITERALS = ("pass", "pw", "key", "secret", "token")
+_KEYVAL_HINT = re.compile(r"pass|pw|key|secret|token")
+# Every card number (13+ digits), phone number masked (7+ digits, see _phone), SSN and IBAN (whose
+# national part is mostly digits) holds 7 digits in a row with at most 3 of " .()+/-" between each
+# two of them: a text without such a run needs none of those scans (about half of long issue bodies).
 _DIGIT_RUN = re.compile(r"\d(?:[ .()+/-]{0,3}\d){6}")
 _SAFE_VALUES = re.compile(r"(?i)^(?:\[\w+\]|none|null|true|false|required|reset|expired|invalid|missing)$")
 
@@ -150,7 +166,9 @@ def _card(m: re.Match[str]) -> str:
     if _bad_start(m, "_.-"):
         return m.group(0)
     digits = _NON_DIGIT.sub("", m.group(0))
-    return "[card]" if 13 <= len(digits) <= 19 and _luhn(digits) else m.group(0)
+    if len(digits) < 13:
+        return _bare_number(m)
+    return "[card]" if len(digits) <= 19 and _luhn(digits) else m.group(0)
 
 
 def _phone(m: re.Match[str]) -> str:
@@ -165,6 +183,35 @@ def _phone(m: re.Match[str]) -> str:
     if "." in s and not s.startswith("+") and not re.fullmatch(r"\d{3}\.\d{3}\.\d{4}", s):
         return s                                      # versions, IPs
     return "[phone]"
+
+
+def _bare_number(m: re.Match[str]) -> str:
+    s = m.group(0)
+    if not _BARE_NUMBER.fullmatch(s) or _bad_start(m, "_.+/-"):
+        return s
+    if s[3] == "-":
+        return _ssn(s)
+    if s[0] in "01" or _NOT_A_PHONE_BEFORE.search(m.string, max(0, m.start() - 24), m.start()):
+        return s                                      # no area code starts with 0 or 1 (timestamps do)
+    return "[phone]"
+
+
+def _iban(m: re.Match[str]) -> str:
+    if m.start() and m.string[m.start() - 1].isalnum():
+        return m.group(0)
+    compact = m.group(0).replace(" ", "")
+    if not 15 <= len(compact) <= 34:
+        return m.group(0)
+    moved = compact[4:] + compact[:4]
+    number = "".join(str(int(ch, 36)) for ch in moved)
+    return "[iban]" if int(number) % 97 == 1 else m.group(0)
+
+
+def _ssn(s: str) -> str:
+    area, group, serial = s.split("-")
+    if area in ("000", "666") or area[0] == "9" or group == "00" or serial == "0000":
+        return s
+    return "[ssn]"
 
 
 def _keyval(m: re.Match[str]) -> str:
@@ -202,13 +249,14 @@ def _mask_keyvals(text: str, lower: str) -> str:
 
 
 def mask_pii(text: str) -> str:
-    """Mask e-mails, phones, Luhn-valid card numbers and secrets; leave versions, codes, ids alone."""
+    """Mask e-mails, phones, IBANs, US social security numbers, Luhn-valid card numbers and secrets;
+    leave versions, codes, ids alone."""
     if not text:
         return ""
     out = _PRIVATE_KEY.sub("[secret]", text) if "PRIVATE KEY" in text else text
     if "eyJ" in out:
         out = _JWT.sub("[secret]", out)
-    if any(hint in out for hint in _TOKEN_LITERALS):
+    if _TOKEN_HINT.search(out):
         out = _TOKENS.sub("[secret]", out)
     lower = out.lower()
     if "bearer" in lower or "basic" in lower:
@@ -217,7 +265,10 @@ def mask_pii(text: str) -> str:
         out = _mask_keyvals(out, lower)
     if "@" in out and _EMAIL_HINT.search(out):
         out = _EMAIL.sub("[email]", out)
+    if ("ssn" in lower or "social security" in lower) and _SSN_CUED.search(out):
+        out = _SSN_CUED.sub(lambda m: f"{m.group(1)}{m.group(2)}[ssn]", out)
     if _DIGIT_RUN.search(out):
+        out = _IBAN.sub(_iban, out)                   # first: its digits are no card or phone number
         out = _CARD.sub(_card, out)
         out = _PHONE.sub(_phone, out)
     return out
