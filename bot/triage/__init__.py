@@ -97,7 +97,9 @@ def triage(*, text: str, title: str | None = None, affected_count: int = 1) -> T
     body = description[:ANALYSE_CHARS]
     an = analyse(body, title=masked_title)
     observed = len([i for i in an.said("ob") if i > 0 or not an.titled])
-    category, reasons = choose_category(text=body, title=masked_title, observed=observed)
+    title_observed = an.titled and bool(an.said("ob")[:1] == [0])
+    category, reasons = choose_category(text=body, title=masked_title, observed=observed,
+                                        title_observed=title_observed)
     fields = extract_fields(body, title=masked_title, weights=detail_weights(), analysis=an)
     severity, sev_reasons = severity_for(category=category, text=(masked_title or "") + "\n" + body,
                                          affected_count=max(1, affected_count))

@@ -19,6 +19,10 @@ CHAT_MODEL_MIN = 0.8
 UNSURE = 0.45              # below this the classifier's non-bug label yields to observed behaviour
 OBSERVED_LONG = 5          # this many observed-behaviour sentences make a report a bug report
 ANALYSE_TRACE = 4000       # a stack trace is looked for in the first 4000 characters
+PROSE_OBSERVED = 2         # sentences of observed behaviour that make a prose report a bug report
+# Markdown structure of an issue template (headings, fences, HTML comments, bold labels, checkboxes):
+# a report without any is written as prose, in the style of Bugzilla / Jira trackers
+_TEMPLATE = re.compile(r"^\s*#{1,6}\s|```|<!--|\*\*|^\s*[-*] \[[ xX]\]", re.M)
 
 
 def _rx(pattern: str) -> re.Pattern[str]:
@@ -89,9 +93,11 @@ def _bug(head: str, reasons: list[str], why: str) -> tuple[str, list[str]]:
     return sub, reasons
 
 
-def choose_category(*, text: str, title: str | None, observed: int = 0) -> tuple[str, list[str]]:
+def choose_category(*, text: str, title: str | None, observed: int = 0,
+                    title_observed: bool = False) -> tuple[str, list[str]]:
     """(category, reasons) for a report; `text` is already plain (markup stripped, PII masked).
-    `observed`: how many of its sentences the sentence model reads as observed behaviour.
+    `observed`: how many of its sentences (title excluded) the sentence model reads as observed
+    behaviour; `title_observed`: whether it reads the title as observed behaviour.
 
     The opening decides first (a how-to question, a request, a problem), then the learned
     classifier; where the classifier is unsure, observed behaviour makes it a bug report, and a
@@ -129,6 +135,14 @@ def choose_category(*, text: str, title: str | None, observed: int = 0) -> tuple
         return _bug(head, reasons, "default (no classifier model found)")
     label = max(probs, key=probs.__getitem__)
     said = f"classifier {label} p={probs[label]:.2f}"
+    if label != "bug" and not chat and not I.weak_request(opening) \
+            and (title_observed or problem or observed >= PROSE_OBSERVED) and not _TEMPLATE.search(text, 0, ANALYSE_TRACE):
+        # A titled report written as prose (no issue template) that states observed behaviour:
+        # the classifier learned bug reports mostly from GitHub templates and reads such tracker
+        # reports as questions, so the observed-behaviour evidence decides.
+        evidence = ("the title states observed behaviour" if title_observed or problem
+                    else f"{observed} sentences describe observed behaviour")
+        return _bug(head, reasons, f"{evidence} in a prose report ({said})")
     if label != "bug" and observed >= OBSERVED_LONG:
         return _bug(head, reasons, f"{observed} sentences describe observed behaviour ({said})")
     if label != "bug" and probs[label] < UNSURE and (observed or problem):

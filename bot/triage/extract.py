@@ -275,6 +275,8 @@ def _present(an: Analysis, prefix: str, weights: dict[str, float] | None, strong
         if said:
             best_i = max(said, key=lambda i: an.sentences[i][label])   # type: ignore[index]
             return best_i, an.units[best_i]
+        if not chat:
+            return None        # the sentence model alone decides for a full report
     if p is not None and p >= (weights or {}).get("__threshold__", 0.5):
         best = _best_unit(an, prefix, weights, skip=set(range(skip)))
         if best:

@@ -1,0 +1,58 @@
+"""Tracker-style (prose, titled) reports through `hypercare classify`: where the category model
+says "question" or "feature", observed behaviour in a report without an issue template decides
+the bug family, and the report is checked for missing details (issue 12)."""
+from __future__ import annotations
+
+import io
+import json
+from typing import Any
+
+import pytest
+
+from bot.classify import classify_stream
+from bot.triage.model import load_model, set_model
+
+BUG_FAMILY = {"bug", "performance", "usability", "integration", "data"}
+TITLE = "Editor crashes when a file with a long line is opened"
+PROSE = ("I opened a 2 MB minified script in the editor.\n"
+         "The window freezes for a minute and then the whole application closes.\n"
+         "Nothing is written to the log.")
+
+
+def classify(records: list[dict[str, str]]) -> list[dict[str, Any]]:
+    out = io.StringIO()
+    classify_stream(io.StringIO("".join(json.dumps(r) + "\n" for r in records)), out)
+    return [json.loads(line) for line in out.getvalue().splitlines()]
+
+
+@pytest.fixture()
+def question_classifier() -> Any:
+    """The shipped model with a category block that reads every report as a question (p ≈ 0.9),
+    as the GitHub-trained classifier does with many Bugzilla-style reports."""
+    set_model({**load_model(), "category": {"classes": ["bug", "feature", "question"], "bias": [-1.0, -1.0, 1.3],
+                                            "weights": {}}})
+    yield
+    set_model(None)
+
+
+def test_a_prose_report_stating_observed_behaviour_is_a_bug_and_asked_for_what_it_lacks(
+        question_classifier: None) -> None:
+    [out] = classify([{"title": TITLE, "body": PROSE}])
+    assert out["is_report"] and out["category"] in BUG_FAMILY
+    assert "expected" in out["missing"]
+    assert "actual" not in out["missing"], "it says what happens"
+
+
+def test_a_templated_issue_keeps_the_classifier_label(question_classifier: None) -> None:
+    body = "### Describe the problem\n" + PROSE + "\n\n### Environment\n_No response_"
+    [out] = classify([{"title": "How should long lines be handled in the editor?", "body": body}])
+    assert out["category"] == "question" and out["missing"] == []
+
+
+def test_a_prose_request_and_a_howto_title_are_not_made_bugs(question_classifier: None) -> None:
+    request, howto = classify([
+        {"title": "Add an option to wrap long lines", "body": PROSE},
+        {"title": "How do I stop the editor from closing on long lines?", "body": PROSE},
+    ])
+    assert request["category"] == "feature_request" and request["missing"] == []
+    assert howto["category"] == "question" and howto["missing"] == []
