@@ -155,7 +155,9 @@ class LaneWorker(Generic[Row]):
         self._last_claim = time.monotonic()
         with self._lock:
             queued = sum(len(q) for q in self._queued.values())
-            capacity = self._threads * 4 - queued - len(self._in_flight)
+            # A small prefetch: rows leased here wait for this process only, so hoarding them would
+            # keep another replica idle while they queue behind a paced lane.
+            capacity = self._threads * 2 - queued - len(self._in_flight)
             now = time.monotonic()
             busy = frozenset(
                 lane
