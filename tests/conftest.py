@@ -19,6 +19,9 @@ from models.db import make_engine, upgrade
 from tests.fake_slack import Call, FakeSlack
 from tests.slack_requests import SlackSender
 
+# The tracker tests' fixtures (`trackers`, `tbot`) live beside their helpers.
+pytest_plugins = ("tests.tracker_support",)
+
 PG_URL = os.environ.get("HYPERCARE_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 SIGNING_SECRET = "test-signing-secret"
 BOT_TOKEN = "xoxb-test-token"

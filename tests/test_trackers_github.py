@@ -4,9 +4,7 @@ retries, exactly-once after a lost answer, permanent errors, and the webhooks co
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 
-import pytest
 from sqlalchemy import select
 from sqlmodel import Session
 
@@ -23,22 +21,8 @@ REPORT = ("Checkout fails with error 500 for @alice since the deploy. Steps: 1. 
           "Expected: the order is placed. Actual: error 500 page. Environment: Chrome 120 on macOS. Mail me at jane.doe@example.com")
 
 
-@pytest.fixture
-def trackers() -> Iterator[FakeTrackers]:
-    fake = FakeTrackers().start()
-    yield fake
-    fake.stop()
-
-
-@pytest.fixture
-def gh_bot(fake_slack: FakeSlack, trackers: FakeTrackers, database_url: str) -> Iterator[RunningBot]:
-    running = start_tracker_bot(fake_slack, trackers, database_url)
-    yield running
-    stop_bot(running)
-
-
-def test_push_creates_one_issue_with_the_report_and_links_it_back(gh_bot: RunningBot, trackers: FakeTrackers) -> None:
-    bot = gh_bot
+def test_push_creates_one_issue_with_the_report_and_links_it_back(tbot: RunningBot, trackers: FakeTrackers) -> None:
+    bot = tbot
     ts = report(bot, REPORT, user="U1")
     answer = hc(bot, "push HC-1", user="U_T1")
     assert "Sending HC-1 to GitHub acme/shop" in shown(answer)
@@ -68,8 +52,8 @@ def test_push_creates_one_issue_with_the_report_and_links_it_back(gh_bot: Runnin
     assert len(trackers.calls_to("github", "create")) == 1
 
 
-def test_card_button_pushes_and_only_the_triage_team_may(gh_bot: RunningBot, trackers: FakeTrackers) -> None:
-    bot = gh_bot
+def test_card_button_pushes_and_only_the_triage_team_may(tbot: RunningBot, trackers: FakeTrackers) -> None:
+    bot = tbot
     report(bot, "The export to CSV button does nothing on the reports page", user="U1")
     [card] = [c for c in bot.fake.calls_to("chat.postMessage") if c.params.get("blocks") and c.params["blocks"][0].get("block_id") == "card"]
     buttons = [e for b in card.params["blocks"] for e in b.get("elements") or [] if e.get("action_id") == "tracker_push"]
@@ -83,8 +67,8 @@ def test_card_button_pushes_and_only_the_triage_team_may(gh_bot: RunningBot, tra
     assert len(trackers.calls_to("github", "create")) == 1
 
 
-def test_server_errors_then_success_create_one_issue(gh_bot: RunningBot, trackers: FakeTrackers) -> None:
-    bot = gh_bot
+def test_server_errors_then_success_create_one_issue(tbot: RunningBot, trackers: FakeTrackers) -> None:
+    bot = tbot
     report(bot, "Search results page times out for queries with accents", user="U1")
     trackers.fail_next("github", "create", status=500, times=1)
     trackers.fail_next("github", "create", status=429, retry_after=0.2)
@@ -94,10 +78,10 @@ def test_server_errors_then_success_create_one_issue(gh_bot: RunningBot, tracker
     assert len(trackers.calls_to("github", "create")) == 3 and len(trackers.github["acme/shop"]) == 1
 
 
-def test_answer_lost_after_create_makes_no_second_issue(gh_bot: RunningBot, trackers: FakeTrackers) -> None:
+def test_answer_lost_after_create_makes_no_second_issue(tbot: RunningBot, trackers: FakeTrackers) -> None:
     """GitHub created the issue but the answer never came (a cut connection, as after a crash):
     the retry finds the issue by its HC-1 marker instead of creating another."""
-    bot = gh_bot
+    bot = tbot
     ts = report(bot, "Uploading an avatar larger than 2 MB fails silently", user="U1")
     trackers.drop_after("github", "create")
     hc(bot, "push HC-1", user="U_T1")
@@ -108,8 +92,8 @@ def test_answer_lost_after_create_makes_no_second_issue(gh_bot: RunningBot, trac
     assert len([c for c in in_thread(bot, "C100", ts) if "Tracked in" in c.params["text"]]) == 1
 
 
-def test_permanent_error_is_recorded_and_told_to_the_pusher_with_the_fix(gh_bot: RunningBot, trackers: FakeTrackers) -> None:
-    bot = gh_bot
+def test_permanent_error_is_recorded_and_told_to_the_pusher_with_the_fix(tbot: RunningBot, trackers: FakeTrackers) -> None:
+    bot = tbot
     report(bot, "Dashboard charts are empty for the last 7 days", user="U1")
     hc(bot, "push HC-1 github acme/missing", user="U_T1")
     found = wait_linked(bot)
@@ -149,8 +133,8 @@ def _three_reporters(bot: RunningBot) -> tuple[str, str]:
     return first, linked
 
 
-def test_closing_the_issue_resolves_the_ticket_and_tells_every_reporter_once(gh_bot: RunningBot, trackers: FakeTrackers) -> None:
-    bot = gh_bot
+def test_closing_the_issue_resolves_the_ticket_and_tells_every_reporter_once(tbot: RunningBot, trackers: FakeTrackers) -> None:
+    bot = tbot
     first, linked = _three_reporters(bot)
     hc(bot, "push HC-1", user="U_T1")
     assert wait_linked(bot).external_key == "acme/shop#1"
@@ -188,8 +172,8 @@ def test_closing_the_issue_resolves_the_ticket_and_tells_every_reporter_once(gh_
     assert any(c.params["timestamp"] == first for c in bot.fake.calls_to("reactions.remove"))
 
 
-def test_forged_webhooks_are_refused_and_change_nothing(gh_bot: RunningBot, trackers: FakeTrackers) -> None:
-    bot = gh_bot
+def test_forged_webhooks_are_refused_and_change_nothing(tbot: RunningBot, trackers: FakeTrackers) -> None:
+    bot = tbot
     report(bot, "Notifications arrive twice on Android", user="U1")
     hc(bot, "push HC-1", user="U_T1")
     wait_linked(bot)
@@ -203,8 +187,8 @@ def test_forged_webhooks_are_refused_and_change_nothing(gh_bot: RunningBot, trac
         assert session.execute(select(SlackEvent).where(SlackEvent.event_type == "tracker:github")).scalars().all() == []
 
 
-def test_comments_come_back_only_where_the_channel_opted_in(gh_bot: RunningBot, trackers: FakeTrackers) -> None:
-    bot = gh_bot
+def test_comments_come_back_only_where_the_channel_opted_in(tbot: RunningBot, trackers: FakeTrackers) -> None:
+    bot = tbot
     ts = report(bot, "Export to PDF cuts off the last page", user="U1")
     hc(bot, "push HC-1", user="U_T1")
     wait_linked(bot)
@@ -218,8 +202,8 @@ def test_comments_come_back_only_where_the_channel_opted_in(gh_bot: RunningBot, 
     assert "octo-dev" in back.params["text"] and "<!here>" not in json.dumps(back.params)
 
 
-def test_closed_as_not_planned_is_wont_fix_and_the_reporter_hears_why(gh_bot: RunningBot, trackers: FakeTrackers) -> None:
-    bot = gh_bot
+def test_closed_as_not_planned_is_wont_fix_and_the_reporter_hears_why(tbot: RunningBot, trackers: FakeTrackers) -> None:
+    bot = tbot
     report(bot, "The export button is greyed out on the reports page", user="U1")
     hc(bot, "push HC-1", user="U_T1")
     wait_linked(bot)

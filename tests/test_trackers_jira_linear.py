@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
 
-import pytest
 
 from tests.conftest import RunningBot, stop_bot
 from tests.fake_slack import FakeSlack
@@ -15,20 +13,6 @@ from tests.tracker_support import dms, in_thread, report, start_tracker_bot, wai
 from tests.triage_support import hc, shown, ticket
 
 REPORT = "Checkout fails with error 500 since the deploy. Steps: add an item, press Pay. Expected: order placed. Actual: error page."
-
-
-@pytest.fixture
-def trackers() -> Iterator[FakeTrackers]:
-    fake = FakeTrackers().start()
-    yield fake
-    fake.stop()
-
-
-@pytest.fixture
-def tbot(fake_slack: FakeSlack, trackers: FakeTrackers, database_url: str) -> Iterator[RunningBot]:
-    running = start_tracker_bot(fake_slack, trackers, database_url)
-    yield running
-    stop_bot(running)
 
 
 def _jira_done(key: str, *, category: str = "done", comment: str | None = None) -> dict:

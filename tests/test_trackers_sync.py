@@ -11,7 +11,6 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -31,20 +30,6 @@ from tests.triage_support import hc, shown, ticket
 ROOT = Path(__file__).resolve().parent.parent
 CRITICAL = "Production is down: nobody can log in, every user gets error 500 on login since the deploy"
 LOW = "The tooltip on the settings page has a typo"
-
-
-@pytest.fixture
-def trackers() -> Iterator[FakeTrackers]:
-    fake = FakeTrackers().start()
-    yield fake
-    fake.stop()
-
-
-@pytest.fixture
-def tbot(fake_slack: FakeSlack, trackers: FakeTrackers, database_url: str) -> Iterator[RunningBot]:
-    running = start_tracker_bot(fake_slack, trackers, database_url)
-    yield running
-    stop_bot(running)
 
 
 def test_auto_push_sends_only_the_chosen_severities(tbot: RunningBot, trackers: FakeTrackers) -> None:

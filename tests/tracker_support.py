@@ -8,13 +8,16 @@ import time
 import urllib.error
 import urllib.request
 import uuid
+from collections.abc import Iterator
 from typing import Any
+
+import pytest
 
 from sqlalchemy import select
 from sqlmodel import Session
 
 from models.tracker_tables import TrackerLink
-from tests.conftest import RunningBot, start_bot
+from tests.conftest import RunningBot, start_bot, stop_bot
 from tests.fake_slack import Call, FakeSlack
 from tests.fake_trackers import GITHUB_TOKEN, JIRA_EMAIL, JIRA_TOKEN, LINEAR_KEY, FakeTrackers
 
@@ -38,6 +41,20 @@ def start_tracker_bot(fake: FakeSlack, trackers: FakeTrackers, database_url: str
         if user not in fake._users:
             fake.add_user(user_id=user, name=user.lower())
     return start_bot(fake=fake, database_url=database_url, **tracker_settings(trackers, **overrides))
+
+
+@pytest.fixture
+def trackers() -> Iterator[FakeTrackers]:
+    fake = FakeTrackers().start()
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture
+def tbot(fake_slack: FakeSlack, trackers: FakeTrackers, database_url: str) -> Iterator[RunningBot]:
+    running = start_tracker_bot(fake_slack, trackers, database_url)
+    yield running
+    stop_bot(running)
 
 
 def report(bot: RunningBot, text: str, *, user: str = "U1", channel: str = "C100") -> str:
