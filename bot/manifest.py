@@ -74,6 +74,7 @@ METHODS_USED = {
     "users.info",  # the reporter's timezone, for follow-up reminders in working hours
     "conversations.open", "reactions.remove",  # resolution DMs; a reopened report loses its check mark
     "files.getUploadURLExternal", "files.completeUploadExternal",  # the digest's chart
+    "views.update",  # a form opened before membership was known turns into how to invite the bot (no scope)
     "auth.test",  # the bot's own ids, to drop its own events at the acknowledgement (no scope needed)
 }
 
