@@ -5,7 +5,6 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from slack_bolt import App
 from slack_sdk.web import WebClient
 from sqlalchemy.engine import Engine
 
@@ -23,6 +22,8 @@ from bot.trackers.delivery import OutboxRouter, TrackerDelivery
 from bot.trackers.webhooks import InboxRouter, WebhookWork
 from bot.workers import LaneWorker
 from handlers import register
+from handlers.directory import Directory
+from handlers.warmup import warm_up
 from models.db import WalCheckpointer, make_engine, upgrade
 from models.tables import OutboxMessage, SlackEvent
 
@@ -34,17 +35,19 @@ class Hypercare:
     settings: Settings
     engine: Engine
     client: WebClient
-    app: App
+    app: TransactionalApp
     inbox: LaneWorker[SlackEvent]
     outbox: LaneWorker[OutboxMessage]
     scheduler: Scheduler
     checkpointer: WalCheckpointer
     inbox_writer: InboxWriter  # stores each event before its acknowledgement
+    directory: Directory  # who is who, cached for every listener (handlers.directory)
 
     def start(self, *, receives: bool = True) -> None:
         """`receives`: this process takes Slack's requests (a worker process only works the queues)."""
         self.checkpointer.start()
         if receives:
+            warm_up(self.app, directory=self.directory)  # who the bot is, and who is who, before the first request needs it
             self.inbox_writer.start()  # and moves what a crash left in the spool
         self.inbox.start()
         self.outbox.start()
@@ -52,6 +55,7 @@ class Hypercare:
 
     def stop(self) -> None:
         self.scheduler.stop()
+        self.app.after_ack.stop()
         self.inbox_writer.stop()
         self.inbox.stop()
         self.outbox.stop()
@@ -59,7 +63,7 @@ class Hypercare:
 
     def wait_idle(self, *, timeout: float = 15.0) -> bool:
         """Until every stored event is handled and every outbox message delivered (tests, console)."""
-        if not self.inbox_writer.wait_drained(timeout=timeout):
+        if not self.app.after_ack.wait_idle(timeout=timeout) or not self.inbox_writer.wait_drained(timeout=timeout):
             return False
         inbox_idle = self.inbox.wait_idle(timeout=timeout)
         outbox_idle = self.outbox.wait_idle(timeout=timeout)
@@ -102,13 +106,15 @@ def create_hypercare(
     )
     tracker_delivery.after_commit = outbox_worker.wake
     app.after_commit = outbox_worker.wake  # a request may have written outbox rows: deliver now
+    app.after_ack.on_done = outbox_worker.wake  # so may a job that ran after the acknowledgement
     inbox_writer = InboxWriter(engine, on_stored=inbox_worker.wake, spool=settings.inbox_spool)
     app.use(store_then_ack(writer=inbox_writer))
     app.error(remember_error)
 
-    register(app, settings=settings)  # every listener, given the settings explicitly
+    directory = Directory(client=client, settings=settings)  # one cache for every listener
+    register(app, settings=settings, directory=directory)  # every listener, given what it shares explicitly
     scheduler = Scheduler(enabled=settings.scheduler_enabled, timezone=settings.timezone)
-    hypercare = Hypercare(settings=settings, engine=engine, client=client, app=app, inbox=inbox_worker, outbox=outbox_worker, scheduler=scheduler, checkpointer=WalCheckpointer(engine), inbox_writer=inbox_writer)
+    hypercare = Hypercare(settings=settings, engine=engine, client=client, app=app, inbox=inbox_worker, outbox=outbox_worker, scheduler=scheduler, checkpointer=WalCheckpointer(engine), inbox_writer=inbox_writer, directory=directory)
     register_jobs(hypercare)
     return hypercare
 

@@ -23,6 +23,10 @@ def _new(session: Session, command: CommandInput, args: list[str]) -> Reply:
     text = command.text.strip()[len("new"):].strip()
     if not text:
         return Reply(text="Opening the new-ticket form…", open_view=new_ticket_modal(channel=command.channel))
+    earlier = intake.earlier_same_text(session, team_id=command.team_id, channel=command.channel, user=command.user, text=text)
+    if earlier is not None:
+        return Reply(text=f"Already filed as {earlier.key}: {blocks.safe(earlier.title, limit=200)} (you sent this a moment ago; it is filed once).",
+                     blocks=blocks.ticket_card(earlier, with_actions=False))
     ticket = intake.file_text(session, team_id=command.team_id, channel=command.channel, user=command.user, text=text)
     return Reply(text=f"Filed {ticket.key}: {blocks.safe(ticket.title, limit=200)}", blocks=blocks.ticket_card(ticket, with_actions=False))
 

@@ -45,17 +45,27 @@ class BotIdentity:
     def __init__(self, client: WebClient) -> None:
         self._client = client
         self._ids: tuple[str | None, str | None] | None = None
+        self._asking = False
         self._lock = threading.Lock()
 
     def ids(self) -> tuple[str | None, str | None] | None:
+        """Never waits on Slack: None until auth.test has answered once (asked in the background),
+        and meanwhile the request goes to Bolt, whose own auth.test answer the start-up warmed."""
         with self._lock:
-            if self._ids is None:
-                try:
-                    result = self._client.auth_test()
-                except Exception:  # Bolt will try again, and answer, on this request
-                    return None
-                self._ids = (result.get("user_id"), result.get("bot_id"))
-            return self._ids
+            if self._ids is not None or self._asking:
+                return self._ids
+            self._asking = True
+        threading.Thread(target=self._ask, name="bot-identity", daemon=True).start()
+        return None
+
+    def _ask(self) -> None:
+        try:
+            result = self._client.auth_test()
+            found: tuple[str | None, str | None] | None = (result.get("user_id"), result.get("bot_id"))
+        except Exception:  # noqa: BLE001 - asked again on the next event
+            found = None
+        with self._lock:
+            self._ids, self._asking = found, False
 
 
 class EventIngress:

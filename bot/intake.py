@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from sqlmodel import Session
@@ -58,6 +59,23 @@ def file_text(session: Session, *, team_id: str, channel: str, user: str, text: 
     ticket = create_ticket(session, _new_ticket(team_id=team_id, result=result, reporter=user, source="command", actor=user, channel=channel))
     post_channel_card(session, ticket=ticket, filed_by=user)
     followups.ask(session, ticket=ticket)
+    return ticket
+
+
+# A second `/hc new` with the same text from the same person in the same channel this soon is a
+# retry (Slack's, or theirs after a timeout): it answers with the first ticket instead of a copy.
+RETRY_WINDOW = timedelta(minutes=5)
+
+
+def earlier_same_text(session: Session, *, team_id: str, channel: str, user: str, text: str) -> Ticket | None:
+    """The ticket a retried `/hc new` already made; a card that could not be posted is posted again."""
+    result = triage(text=text)
+    ticket = queries.same_command_ticket(
+        session, team_id=team_id, channel=channel, reporter=user, title=result.title, description=result.description,
+        since=utcnow() - RETRY_WINDOW,
+    )
+    if ticket is not None and ticket.id is not None and not ticket.card_ts and not queries.card_on_its_way(session, ticket_id=ticket.id):
+        post_channel_card(session, ticket=ticket, filed_by=user)  # e.g. refused before the bot was invited
     return ticket
 
 

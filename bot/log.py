@@ -80,3 +80,23 @@ def tracker_webhook_refused(tracker: str, why: str) -> None:
 
 def tracker_webhook_stored(tracker: str, delivery: str, new: bool) -> None:
     logger.debug("%s webhook %s %s", tracker, delivery, "stored" if new else "was a repeat: ignored")
+
+
+def listener_failed(error_id: str, kind: str, error: BaseException) -> None:
+    logger.error("unexpected error %s in a %s listener: %s", error_id, kind, error, exc_info=error)
+
+
+def after_ack_failed(what: str, error: object) -> None:
+    logger.warning("after the acknowledgement, %s failed: %s", what, error)
+
+
+def after_ack_job_crashed(job: str) -> None:
+    logger.exception("after the acknowledgement, job %s hit an unexpected error", job)
+
+
+def warmup_late(names: str) -> None:
+    logger.warning("start-up: %s still waiting on Slack; answering from what is known meanwhile", names)
+
+
+def warmup_failed(name: str, error: BaseException) -> None:
+    logger.warning("start-up: %s failed: %s", name, error)

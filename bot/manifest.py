@@ -76,6 +76,7 @@ METHODS_USED = {
     "conversations.open", "reactions.remove",  # resolution DMs; a reopened report loses its check mark
     "files.getUploadURLExternal", "files.completeUploadExternal",  # the digest's chart
     "users.lookupByEmail",  # a tracker's assignee or closer → the Slack user with that e-mail (bot.trackers)
+    "views.update",  # a form opened before membership was known turns into how to invite the bot (no scope)
     "auth.test",  # the bot's own ids, to drop its own events at the acknowledgement (no scope needed)
 }
 

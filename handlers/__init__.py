@@ -8,13 +8,19 @@ from __future__ import annotations
 from slack_bolt import App
 
 from bot.settings import Settings
-from handlers import actions, commands, events, followups, loop, messages, shortcuts, trackers, views
+from handlers import actions, commands, events, followups, loop, messages, shortcuts, trackers, views, warmup
 from handlers.directory import Directory
+from handlers.membership import Membership
 
 
-def register(app: App, *, settings: Settings) -> None:
-    directory = Directory(client=app.client, settings=settings)  # one cache for every listener
-    for module in (messages, shortcuts, followups):
+def register(app: App, *, settings: Settings, directory: Directory) -> None:
+    """`directory`: the one cache of who is who (bot.app builds it, and warms it at start-up)."""
+    membership = Membership(app.client)  # one cache of the bot's channels for every listener
+    for module in (messages, followups):
         module.register(app)
-    for shared in (events, commands, actions, views, loop, trackers):
+    shortcuts.register(app, membership=membership)
+    for shared in (events, actions, loop, trackers):
         shared.register(app, settings=settings, directory=directory)
+    commands.register(app, settings=settings, directory=directory, membership=membership)
+    views.register(app, settings=settings, directory=directory, membership=membership)
+    warmup.register(app)  # answers the start-up request that fills Bolt's auth.test cache

@@ -16,7 +16,9 @@ from bot.tickets import get_ticket
 from handlers.context import db, team_of
 from bot.settings import Settings
 from handlers.directory import Directory
+from handlers.later import guarded, later, open_view_later
 from handlers.messages import fetch_message, report_from_message, with_permalink
+from models.db import session_scope
 from models.tables import Ticket
 from models.types import utcnow
 
@@ -43,7 +45,7 @@ def register(app: App, *, settings: Settings, directory: Directory) -> None:
                 apply(session, ticket, user, body)
             except UserInputError as exc:
                 session.rollback()  # a refusal changes nothing
-                _tell(session, body, respond, exc, refresh=refresh_home)
+                _tell(session, body, context, respond, exc, refresh=refresh_home)
                 return
             refresh_home(session, body, notice=None)
 
@@ -71,11 +73,12 @@ def register(app: App, *, settings: Settings, directory: Directory) -> None:
                 raise UserInputError(f"{ticket.key} is already {ticket.status.replace('_', ' ')}.")
         except UserInputError as exc:
             session.rollback()
-            _tell(session, body, respond, exc, refresh=refresh_home)
+            _tell(session, body, context, respond, exc, refresh=refresh_home)
             return
         meta = json.dumps({"key": ticket.key, "home": _from_home(body)})
-        # A modal must open within 3 s of the click, so this is a direct call, not the outbox.
-        client.views_open(trigger_id=body["trigger_id"], view=blocks.resolve_modal(ticket, private_metadata=meta))
+        # A modal must open within 3 s of the click: a direct call right after the ack, not the outbox.
+        open_view_later(context, client=client, trigger_id=body["trigger_id"], view=blocks.resolve_modal(ticket, private_metadata=meta),
+                        response_url=body.get("response_url"), retry=f"Please click Resolve… on {ticket.key} again.")
 
     app.action("set_category")(card_change("change the category", lambda s, t, u, b: ticket_actions.set_category(s, t, actor=u, category=_selected(b))))
     app.action("set_severity")(card_change("change severity", lambda s, t, u, b: ticket_actions.set_severity(s, t, actor=u, severity=_selected(b))))
@@ -110,9 +113,10 @@ def register(app: App, *, settings: Settings, directory: Directory) -> None:
                     said = f"<@{user}> said {ticket.key} is a different problem from {value['other']}; I won't suggest it again."
             except UserInputError as exc:
                 session.rollback()
-                _tell(session, body, respond, exc, refresh=refresh_home)
+                _tell(session, body, context, respond, exc, refresh=refresh_home)
                 return
-            respond(text=said, blocks=[{"type": "context", "elements": [{"type": "mrkdwn", "text": said}]}], replace_original=True)
+            # By response_url once the decision is committed, never inside the transaction.
+            later(context, lambda: respond(text=said, blocks=[{"type": "context", "elements": [{"type": "mrkdwn", "text": said}]}], replace_original=True))
 
         return listener
 
@@ -137,56 +141,68 @@ def _from_home(body: dict[str, Any]) -> bool:
     return (body.get("container") or {}).get("type") == "view" and (body.get("view") or {}).get("type") == "home"
 
 
-def _tell(session: Session, body: dict[str, Any], respond: Respond, exc: UserInputError, *, refresh: Any) -> None:
-    """Say what went wrong where the click happened: ephemerally, or at the top of the App Home."""
+def _tell(session: Session, body: dict[str, Any], context: Any, respond: Respond, exc: UserInputError, *, refresh: Any) -> None:
+    """Say what went wrong where the click happened: ephemerally (after the ack), or at the top of the App Home."""
     if _from_home(body):
         refresh(session, body, notice=str(exc))  # committed by the request's transaction
     elif body.get("response_url"):
-        respond(**blocks.error_reply(exc), replace_original=False)
+        answer = blocks.error_reply(exc)
+        later(context, lambda: respond(**answer, replace_original=False))
 
 
 def on_not_a_duplicate(
     ack: Ack, body: dict[str, Any], context: Any, client: WebClient, respond: Respond, *, team: Callable[[Session, dict[str, Any]], TriageTeam]
 ) -> None:
-    """The reporter says their report is a different problem: file it on its own (the triage team
-    or the two reporters may; bot.permissions.require_may_split)."""
+    """The reporter says their report is a different problem: file it on its own. The triage team
+    or the two reporters may (bot.permissions.require_may_split). After the ack: the message is read
+    from Slack first, then one short transaction checks who asks, unlinks and files it."""
     ack()
     value = json.loads(body["actions"][0]["value"])
-    session = db(context)
-    team_id = team_of(body)
-    user = body["user"]["id"]
-    try:
-        unlinked = linking.unlink_report(session, team_id=team_id, channel=value["channel"], ts=value["ts"], actor=user, team=team(session, body))
-    except UserInputError as exc:  # not the triage team, nor one of the two reporters
-        session.rollback()  # a refusal changes nothing
-        respond(**blocks.error_reply(exc), replace_original=False)
-        return
-    if unlinked is None:
-        respond(**blocks.ephemeral("This report was already filed separately."), replace_original=False)
-        return
-    message = fetch_message(client, channel=value["channel"], ts=value["ts"])
-    if message is None:
-        session.rollback()
-        respond(**blocks.ephemeral("I can't find the original message any more, so I can't file it separately."), replace_original=False)
-        return
-    report = with_permalink(client, report_from_message(message, team_id=team_id, channel=value["channel"]))
-    filed = intake.file_report(session, report=report, source="message", actor=user, check_duplicates=False)
-    respond(text=f"Filed separately as {filed.ticket.key} (not part of {value['ticket']}).", replace_original=True)
+    engine, team_id, user = db(context).get_bind(), team_of(body), body["user"]["id"]
+
+    def split() -> None:
+        message = fetch_message(client, channel=value["channel"], ts=value["ts"])
+        if message is None:
+            respond(**blocks.ephemeral("I can't find the original message any more, so I can't file it separately."), replace_original=False)
+            return
+        report = with_permalink(client, report_from_message(message, team_id=team_id, channel=value["channel"]))
+        try:
+            with session_scope(engine) as session:
+                if linking.unlink_report(session, team_id=team_id, channel=value["channel"], ts=value["ts"], actor=user, team=team(session, body)) is None:
+                    filed = None
+                else:
+                    filed = intake.file_report(session, report=report, source="message", actor=user, check_duplicates=False)
+        except UserInputError as exc:  # not the triage team, nor one of the two reporters: nothing changed
+            respond(**blocks.error_reply(exc), replace_original=False)
+            return
+        if filed is None:
+            respond(**blocks.ephemeral("This report was already filed separately."), replace_original=False)
+            return
+        respond(text=f"Filed separately as {filed.ticket.key} (not part of {value['ticket']}).", replace_original=True)
+
+    later(context, guarded(split, response_url=body.get("response_url")))
 
 
 def on_confirm_file(ack: Ack, body: dict[str, Any], context: Any, client: WebClient, respond: Respond) -> None:
+    """"File it" on the capture prompt: read the message from Slack after the ack, then file it."""
     ack()
     value = json.loads(body["actions"][0]["value"])
-    message = fetch_message(client, channel=value["channel"], ts=value["ts"])
-    if message is None:
-        respond(text="I can't find that message any more, so there is nothing to file.", replace_original=True)
-        return
-    report = with_permalink(client, report_from_message(message, team_id=team_of(body), channel=value["channel"]))
-    filed = intake.file_report(db(context), report=report, source="message", actor=body["user"]["id"])
-    verb = "Filed as" if filed.created else "Linked to"
-    respond(text=f"{verb} {filed.ticket.key}.", replace_original=True)
+    engine, team_id, user = db(context).get_bind(), team_of(body), body["user"]["id"]
+
+    def file_it() -> None:
+        message = fetch_message(client, channel=value["channel"], ts=value["ts"])
+        if message is None:
+            respond(text="I can't find that message any more, so there is nothing to file.", replace_original=True)
+            return
+        report = with_permalink(client, report_from_message(message, team_id=team_id, channel=value["channel"]))
+        with session_scope(engine) as session:
+            filed = intake.file_report(session, report=report, source="message", actor=user)
+            answer = f"{'Filed as' if filed.created else 'Linked to'} {filed.ticket.key}."
+        respond(text=answer, replace_original=True)
+
+    later(context, guarded(file_it, response_url=body.get("response_url")))
 
 
-def on_confirm_skip(ack: Ack, respond: Respond) -> None:
+def on_confirm_skip(ack: Ack, context: Any, respond: Respond) -> None:
     ack()
-    respond(delete_original=True)
+    later(context, lambda: respond(delete_original=True))

@@ -11,6 +11,7 @@ from bot.errors import UserInputError
 from bot.modals import submitted_values
 from bot.tickets import get_ticket
 from handlers.context import db, team_of
+from handlers.later import later, open_view_later
 
 
 def register(app: App) -> None:
@@ -23,13 +24,16 @@ def on_add_details(ack: Ack, body: dict[str, Any], context: Any, client: WebClie
     try:
         ticket = get_ticket(db(context), team_id=team_of(body), key=str(body["actions"][0].get("value", "")))
     except UserInputError as exc:
-        respond(**blocks.ephemeral(str(exc)), replace_original=False)
+        answer = blocks.ephemeral(str(exc))
+        later(context, lambda: respond(**answer, replace_original=False))
         return
     if ticket.status in followups.CLOSED or not followups.pending_details(ticket):
-        respond(**blocks.ephemeral(f"{ticket.key} doesn't need any more details. Thank you!"), replace_original=False)
+        answer = blocks.ephemeral(f"{ticket.key} doesn't need any more details. Thank you!")
+        later(context, lambda: respond(**answer, replace_original=False))
         return
-    # A modal must open within 3 s of the click, so this is a direct call, not the outbox.
-    client.views_open(trigger_id=body["trigger_id"], view=followups.details_view(ticket))
+    # A modal must open within 3 s of the click: a direct call right after the ack, not the outbox.
+    open_view_later(context, client=client, trigger_id=body["trigger_id"], view=followups.details_view(ticket),
+                    response_url=body.get("response_url"), retry=f"Please click “Add details” on {ticket.key} again.")
 
 
 def on_details_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: Any) -> None:

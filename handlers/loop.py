@@ -13,6 +13,7 @@ from bot.permissions import load_team
 from handlers.context import db, team_of
 from bot.settings import Settings
 from handlers.directory import Directory
+from handlers.later import later, open_view_later
 
 
 def register(app: App, *, settings: Settings, directory: Directory) -> None:
@@ -24,7 +25,7 @@ def register(app: App, *, settings: Settings, directory: Directory) -> None:
             csat.rate_up(session, notice_id=_value(body), user=body["user"]["id"], where=_where(body))
         except UserInputError as exc:
             session.rollback()
-            _tell(body, respond, exc)
+            _tell(body, context, respond, exc)
 
     def on_down(ack: Ack, body: dict[str, Any], context: Any, client: WebClient, respond: Respond) -> None:
         """Ask why first: the rating is recorded, and the ticket reopened, when the reason is sent."""
@@ -32,10 +33,11 @@ def register(app: App, *, settings: Settings, directory: Directory) -> None:
         try:
             notice, ticket = csat.notice_for(db(context), notice_id=_value(body), user=body["user"]["id"])
         except UserInputError as exc:
-            _tell(body, respond, exc)
+            _tell(body, context, respond, exc)
             return
-        # A modal must open within 3 s of the click, so this is a direct call, not the outbox.
-        client.views_open(trigger_id=body["trigger_id"], view=csat.reason_modal(notice, ticket, where=_where(body)))
+        # A modal must open within 3 s of the click: a direct call right after the ack, not the outbox.
+        open_view_later(context, client=client, trigger_id=body["trigger_id"], view=csat.reason_modal(notice, ticket, where=_where(body)),
+                        response_url=body.get("response_url"), retry="Please click 👎 again.")
 
     def on_reason(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: Any) -> None:
         session = db(context)
@@ -65,6 +67,7 @@ def _where(body: dict[str, Any]) -> csat.Where:
     return csat.Where(channel=channel, ts=container.get("message_ts") or (body.get("message") or {}).get("ts"))
 
 
-def _tell(body: dict[str, Any], respond: Respond, exc: UserInputError) -> None:
-    if body.get("response_url"):
-        respond(**blocks.error_reply(exc), replace_original=False)
+def _tell(body: dict[str, Any], context: Any, respond: Respond, exc: UserInputError) -> None:
+    if body.get("response_url"):  # after the ack, like every message to Slack
+        answer = blocks.error_reply(exc)
+        later(context, lambda: respond(**answer, replace_original=False))

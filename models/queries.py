@@ -8,7 +8,7 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
-from models.tables import ChannelSetting, ReportMessage, Ticket, TicketCounter
+from models.tables import ChannelSetting, OutboxMessage, ReportMessage, Ticket, TicketCounter
 
 
 def next_ticket_number(session: Session, *, team_id: str) -> int:
@@ -79,3 +79,28 @@ def tickets(
 def channel_setting(session: Session, *, team_id: str, channel: str) -> ChannelSetting:
     found = session.get(ChannelSetting, (team_id, channel))
     return found if found is not None else ChannelSetting(team_id=team_id, channel=channel)
+
+
+def same_command_ticket(
+    session: Session, *, team_id: str, channel: str, reporter: str, title: str, description: str, since: datetime
+) -> Ticket | None:
+    """The `/hc new` ticket this person filed in this channel with this text since `since` (a retry).
+
+    Locks the workspace's ticket counter first (PostgreSQL; SQLite writers are serialised anyway),
+    so two copies of one request arriving together cannot both miss each other."""
+    session.execute(select(TicketCounter.team_id).where(TicketCounter.team_id == team_id).with_for_update())
+    return session.execute(
+        select(Ticket).where(
+            Ticket.team_id == team_id, Ticket.channel == channel, Ticket.reporter == reporter, Ticket.source == "command",
+            Ticket.title == title, Ticket.description == description, Ticket.created_at >= since,
+        ).order_by(Ticket.id.desc())  # type: ignore[union-attr]
+    ).scalars().first()
+
+
+def card_on_its_way(session: Session, *, ticket_id: int) -> bool:
+    """Is the ticket's card posted, or still to be (an outbox row that has not failed)?"""
+    return session.execute(
+        select(OutboxMessage.id).where(
+            OutboxMessage.ticket_id == ticket_id, OutboxMessage.on_result == "ticket_card", OutboxMessage.status != "failed",
+        ).limit(1)
+    ).first() is not None

@@ -2,6 +2,7 @@
 test_digest_schedule.py)."""
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
@@ -61,10 +62,18 @@ def text_of(call: Call) -> str:
     return "\n".join(texts(call.params["blocks"]))
 
 
+_answers = itertools.count(1)
+
+
 def hc(bot: RunningBot, text: str, *, user: str = "U_T1", channel: str = "C100") -> dict[str, Any]:
-    response = bot.slack.command(text=text, user=user, channel=channel)
+    """The answer as Slack shows it; one that needs Slack first (e.g. is the bot in that channel?)
+    comes after the acknowledgement, by response_url, and that is what is returned."""
+    key = f"digest-{next(_answers)}"
+    response = bot.slack.command(text=text, user=user, channel=channel, response_url=bot.fake.response_url(key=key))
     assert response.status == 200, response.body
     answer = response.json()
+    if answer["text"].startswith("One moment, I'm checking with Slack"):
+        answer = bot.fake.wait_for(f"response_url:{key}")[0].params
     assert answer["response_type"] == "ephemeral"
     return answer
 

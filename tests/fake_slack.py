@@ -67,6 +67,7 @@ class FakeSlack(LocalSlack):
             self._failures: dict[str, deque[_Failure]] = defaultdict(deque)
             self._failure_rules: dict[str, list[_FailureRule]] = defaultdict(list)
             self._delays: dict[str, deque[float]] = defaultdict(deque)
+            self._slow: tuple[float, frozenset[str] | None] = (0.0, None)  # delay_all: seconds, which methods
 
     # ------------------------------------------------------------ test-facing API
     def calls_to(self, method: str) -> list[Call]:
@@ -95,6 +96,12 @@ class FakeSlack(LocalSlack):
         """The next `times` calls to `method` take effect at once but are answered `seconds` later."""
         with self._lock:
             self._delays.setdefault(method, deque()).extend([seconds] * times)
+
+    def delay_all(self, *, seconds: float, methods: list[str] | None = None) -> None:
+        """From now on every answer (or only those to `methods`, e.g. "views.open" or
+        "response_url:<key>") comes `seconds` late, after taking effect: a slow Slack. 0 ends it."""
+        with self._lock:
+            self._slow = (float(seconds), frozenset(methods) if methods else None)
 
     def fail_next(
         self, method: str, *, status: int, times: int = 1, retry_after: int | None = None, error: str | None = None
@@ -152,6 +159,9 @@ class FakeSlack(LocalSlack):
                 answer = {"ok": False, "error": "connection_reset"}  # recorded; the bot gets no answer
             self.calls.append(Call(method, params, headers, time.time(), answer))
             delay = self._delays[method].popleft() if self._delays.get(method) else 0.0
+            slow, which = self._slow
+            if slow and (which is None or method in which or method.split(":", 1)[0] in which):
+                delay += slow
         if delay:
             time.sleep(delay)  # the call has taken effect; only the answer is late (crash windows)
         if failure is not None and failure.reset:

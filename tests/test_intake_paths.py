@@ -194,28 +194,47 @@ def test_hc_new_without_text_opens_the_modal_and_submitting_files(bot: RunningBo
     assert "filed by <@U_FORM>" in card.params["text"] and ticket.thread_ts == card.response["ts"]  # type: ignore[index]
 
 
+INVITE_TEXT = ("I'm not a member of <#G_SECRET>, so I can't post tickets there. "
+               "Invite me first: type `/invite @Hypercare` in <#G_SECRET>, then try again.")
+
+
 def test_shortcut_where_the_bot_is_not_a_member_says_how_to_invite(bot: RunningBot) -> None:
     bot.fake.add_channel(channel_id="G_SECRET", name="secret", is_private=True, is_member=False)
     message = {"type": "message", "ts": new_ts(), "user": "U_AUTHOR", "text": "The VPN drops every hour"}
+    # The bot has not seen this channel yet: the form opens at once (no Slack call before the ack),
+    # then membership is checked and the form turns into the invitation.
+    bot.slack.shortcut(callback_id="hc_create_ticket", message=message, channel="G_SECRET", user="U1", trigger_id="trig-a")
+    [opened] = bot.fake.wait_for("views.open")
+    assert opened.params["trigger_id"] == "trig-a" and opened.params["view"]["callback_id"] == "hc_new_ticket"
+    [updated] = bot.fake.wait_for("views.update")
+    assert updated.params["view_id"] == opened.response["view"]["id"] and INVITE_TEXT in json.dumps(updated.params["view"])  # type: ignore[index]
+    # Now it knows: said by response_url, and no form at all.
     bot.slack.shortcut(callback_id="hc_create_ticket", message=message, channel="G_SECRET", user="U1", response_url=bot.fake.response_url(key="sc"))
     said = bot.fake.wait_for("response_url:sc")[0].params
-    assert said["response_type"] == "ephemeral"
-    assert said["text"] == ("I'm not a member of <#G_SECRET>, so I can't post tickets there. "
-                            "Invite me first: type `/invite @Hypercare` in <#G_SECRET>, then try again.")
-    assert bot.fake.calls_to("views.open") == [], "no form for a ticket the bot could not acknowledge"
+    assert said["response_type"] == "ephemeral" and said["text"] == INVITE_TEXT
     bot.slack.shortcut(callback_id="hc_create_ticket", message=message, channel="G_SECRET", user="U1", trigger_id="trig-nr")
-    [opened] = bot.fake.wait_for("views.open")
-    assert opened.params["trigger_id"] == "trig-nr" and opened.params["view"].get("callback_id") is None
-    assert "`/invite @Hypercare` in <#G_SECRET>" in json.dumps(opened.params["view"])
+    [notice] = bot.fake.wait_for("views.open", where=lambda c: c.params["trigger_id"] == "trig-nr")
+    assert notice.params["view"].get("callback_id") is None and "`/invite @Hypercare` in <#G_SECRET>" in json.dumps(notice.params["view"])
+    # A form still open from before is refused on submission, and nothing is filed.
+    refused = bot.slack.view_submission(callback_id="hc_new_ticket", values=form(title="VPN drops", description="hourly", category="bug", severity="low"),
+                                        private_metadata=opened.params["view"]["private_metadata"], user="U1")
+    assert refused.json()["response_action"] == "errors" and "/invite @Hypercare" in refused.json()["errors"]["title"]
     bot.settle()
     assert tickets(bot) == []
 
 
 def test_not_a_member_says_how_to_invite(bot: RunningBot) -> None:
     bot.fake.add_channel(channel_id="G_SECRET", name="secret", is_private=True, is_member=False)
-    answer = bot.slack.command(text="new the VPN drops every hour", channel="G_SECRET").json()
-    assert answer["response_type"] == "ephemeral" and "/invite @Hypercare" in answer["text"]
-    assert tickets(bot) == []
+    # Unknown channel: filed optimistically (nothing is lost), then corrected by response_url.
+    first = bot.slack.command(text="new the VPN drops every hour", channel="G_SECRET", response_url=bot.fake.response_url(key="new1")).json()
+    assert first["text"].startswith("Filed HC-1")
+    correction = bot.fake.wait_for("response_url:new1")[0].params
+    assert correction["response_type"] == "ephemeral" and "/invite @Hypercare" in correction["text"] and "saved" in correction["text"]
+    # Known now: still filed (nothing typed is lost), and the answer itself says how to invite the bot.
+    answer = bot.slack.command(text="new the printer is on fire", channel="G_SECRET").json()
+    assert answer["response_type"] == "ephemeral" and answer["text"].startswith("Filed HC-2") and "/invite @Hypercare" in answer["text"]
+    bot.settle()
+    assert [t.key for t in tickets(bot)] == ["HC-1", "HC-2"]
 
 
 def test_thread_reply_edit_delete_and_files(bot: RunningBot) -> None:

@@ -5,6 +5,7 @@ tickets with controlled times or in numbers; everything under test is still driv
 """
 from __future__ import annotations
 
+import itertools
 import json
 import re
 from datetime import datetime
@@ -20,12 +21,18 @@ from tests.conftest import RunningBot
 from tests.fake_slack import Call
 from tests.slack_requests import new_ts
 
+_answers = itertools.count(1)
+
 
 def hc(bot: RunningBot, text: str, *, user: str = "U_T1", channel: str = "C100") -> dict[str, Any]:
-    """`/hc <text>`: the ephemeral answer as Slack shows it."""
-    response = bot.slack.command(text=text, user=user, channel=channel)
+    """`/hc <text>`: the ephemeral answer as Slack shows it. One that needs Slack first (a name
+    the bot does not know yet, a channel it has not seen) is answered after the acknowledgement, by response_url: that later answer is returned."""
+    key = f"hc-{next(_answers)}"
+    response = bot.slack.command(text=text, user=user, channel=channel, response_url=bot.fake.response_url(key=key))
     assert response.status == 200, response.body
     answer = response.json() if response.body else {}
+    if answer.get("text", "").startswith("One moment, I'm checking with Slack"):
+        answer = bot.fake.wait_for(f"response_url:{key}")[0].params
     if answer:
         assert answer["response_type"] == "ephemeral"
     return answer
