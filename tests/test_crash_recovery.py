@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -55,6 +56,13 @@ class BotProcess:
             except OSError:
                 time.sleep(0.1)
         raise AssertionError(f"bot did not start: {(tmp_path / f'bot-{self.port}.log').read_text()}")
+
+    def wait_workers_ready(self, *, timeout: float = 30.0) -> None:
+        """Until a worker process of this bot works the queues: /healthz answers as soon as the
+        receiver listens, while the worker process is still importing. Its scheduler starts after
+        its inbox and outbox workers (bot.app.Hypercare.start), so its first job line says so."""
+        path = Path(self.log.name)
+        wait_until(lambda: re.search(r"hypercare-worker-\d+ apscheduler\.scheduler: Added job", path.read_text()) is not None, timeout=timeout)
 
     def kill_9(self) -> None:
         self.process.send_signal(signal.SIGKILL)
