@@ -23,9 +23,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot.app import create_hypercare  # noqa: E402
-from bot.server import HttpServer  # noqa: E402
-from bot.settings import Settings  # noqa: E402
+from bot.runtime.app import create_hypercare  # noqa: E402
+from bot.runtime.server import HttpServer  # noqa: E402
+from bot.runtime.settings import Settings  # noqa: E402
 from models.db import upgrade  # noqa: E402
 from tests.fake_slack import FakeSlack  # noqa: E402
 from tests.slack_requests import SlackSender, new_ts  # noqa: E402

@@ -112,7 +112,7 @@ def cli_rate(items: list[tuple[str, str | None]], repeat: int) -> tuple[float, f
     with empty input), best of `repeat` runs; the child inherits this process's CPU pinning."""
     lines = "".join(json.dumps({"text": text} if title is None else {"title": title, "body": text}) + "\n"
                     for text, title in items).encode()
-    command = [sys.executable, "-m", "bot.cli", "classify"]
+    command = [sys.executable, "-m", "bot.runtime.cli", "classify"]
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
 
     def run(data: bytes) -> tuple[float, float]:

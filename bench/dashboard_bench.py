@@ -38,7 +38,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 import digest_bench  # noqa: E402
 from bot.dashboard import links  # noqa: E402
 from bot.dashboard.serve import application  # noqa: E402
-from bot.settings import Settings  # noqa: E402
+from bot.runtime.settings import Settings  # noqa: E402
 from models.dashboard_tables import ROOT_CAUSES, TicketRootCause  # noqa: E402
 from models.db import make_engine, session_scope, upgrade  # noqa: E402
 from models.tables import Ticket  # noqa: E402

@@ -31,8 +31,8 @@ from sqlmodel import Session
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot import digest, digest_chart, digest_schedule  # noqa: E402
-from bot.settings import Settings  # noqa: E402
+from bot.digests import build as digest, chart as digest_chart, schedule as digest_schedule  # noqa: E402
+from bot.runtime.settings import Settings  # noqa: E402
 from models import digest_queries as dq  # noqa: E402
 from models.db import make_engine, upgrade  # noqa: E402
 from models.digest_tables import DigestRun  # noqa: E402

@@ -30,7 +30,7 @@ from bot.duplicates.model import DuplicateModel  # noqa: E402
 from bot.triage import make_title, prepare_input  # noqa: E402
 
 FORMS = ("title", "report")
-POOL = 500  # bot/linking.py compares with at most this many tickets
+POOL = 500  # bot/intake/linking.py compares with at most this many tickets
 LINK_PRECISION = 0.88  # on training trials (master present); the target on unseen data is 0.85
 SUGGEST_PRECISION = 0.50  # a suggestion is a question to the reporter: right at least half the time
 MIN_LINKS = 20
@@ -58,7 +58,7 @@ def message(row: dict[str, str], *, side: str, form: str) -> str:
 
 
 def as_ticket(text: str) -> str:
-    """The candidate text of a ticket filed from this chat message (what bot/linking.py compares)."""
+    """The candidate text of a ticket filed from this chat message (what bot/intake/linking.py compares)."""
     description, _ = prepare_input(text=text)
     return f"{make_title(text)}\n{description}"
 

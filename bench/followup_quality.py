@@ -8,8 +8,8 @@ simulated from bench/followup_answers.json (hand-written replies, see its "_abou
 missing detail, sent in one of several shapes chosen deterministically per report — a separate
 message per detail, both in one message (same line or on two lines), labelled ("Steps: …"), and
 with extra sentences nobody asked for (actual behaviour, environment) mixed in. The replies go
-through the very code the bot runs (bot.answers.understand + merge, via the same loop as
-bot.followups), and each asked detail is scored:
+through the very code the bot runs (bot.followups.answers.understand + merge, via the same loop as
+bot.followups.questions), and each asked detail is scored:
   * right  — the detail was filled and holds the reply written for it (>= 60 % of its words) and
              no more than a third of what was stored came from other sentences;
   * wrong  — filled, but mostly with text meant for something else;
@@ -34,7 +34,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bot.answers import merge, understand  # noqa: E402
+from bot.followups.answers import merge, understand  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 ANSWER_SETS = {"tuning": HERE / "followup_answers.json", "held-out": HERE / "followup_answers_heldout.json"}
@@ -74,7 +74,7 @@ def conversation(row: dict[str, str], asked: list[str], pool: dict[str, list[str
 
 
 def simulate(messages: list[str], asked: list[str]) -> dict[str, str]:
-    """The same loop bot.followups runs for each reply in the thread."""
+    """The same loop bot.followups.questions runs for each reply in the thread."""
     filled: dict[str, str] = {}
     for text in messages:
         pending = [d for d in asked if d not in filled]

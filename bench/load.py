@@ -175,7 +175,7 @@ def run_round(args: argparse.Namespace, database_url: str | None) -> dict[str, d
 
     port = free_port()
     log = open(workdir / "bot.log", "w")
-    bot = subprocess.Popen([sys.executable, "-m", "bot.cli", "--log-level", "warning", "run", "--host", "127.0.0.1", "--port", str(port)], env=env, stdout=log, stderr=subprocess.STDOUT)
+    bot = subprocess.Popen([sys.executable, "-m", "bot.runtime.cli", "--log-level", "warning", "run", "--host", "127.0.0.1", "--port", str(port)], env=env, stdout=log, stderr=subprocess.STDOUT)
     engine = make_engine(database_url)
     try:
         wait_http(f"http://127.0.0.1:{port}/healthz")

@@ -2,7 +2,7 @@
 
     python bench/triage_quality.py [--data ../shared/data] [--quick]
 
-Every figure runs texts through `bot.classify.classify_stream` (the code behind `hypercare
+Every figure runs texts through `bot.triage.classify.classify_stream` (the code behind `hypercare
 classify`: JSON lines in, JSON lines out) and scores the printed fields; no internal function is
 scored. Where a learned part would have seen the scored rows, it is retrained without them
 (bench/train_triage_model.py's own functions) and swapped in with `bot.triage.model.set_model`.
@@ -46,7 +46,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import train_triage_model as T  # noqa: E402
 
-from bot.classify import classify_stream  # noqa: E402
+from bot.triage.classify import classify_stream  # noqa: E402
 from bot.triage.model import load_model, set_model  # noqa: E402
 
 BUG_FAMILY = {"bug", "performance", "usability", "integration", "data"}

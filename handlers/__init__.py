@@ -7,14 +7,14 @@ from __future__ import annotations
 
 from slack_bolt import App
 
-from bot.settings import Settings
+from bot.runtime.settings import Settings
 from handlers import actions, commands, events, followups, loop, messages, shortcuts, trackers, views, warmup
 from handlers.directory import Directory
 from handlers.membership import Membership
 
 
 def register(app: App, *, settings: Settings, directory: Directory) -> None:
-    """`directory`: the one cache of who is who (bot.app builds it, and warms it at start-up)."""
+    """`directory`: the one cache of who is who (bot.runtime.app builds it, and warms it at start-up)."""
     membership = Membership(app.client)  # one cache of the bot's channels for every listener
     for module in (messages, followups):
         module.register(app)

@@ -9,12 +9,13 @@ from slack_bolt import Ack, App, Respond
 from slack_sdk.web import WebClient
 from sqlmodel import Session
 
-from bot import blocks, home, intake, linking, ticket_actions
+from bot.intake import linking, service as intake
+from bot.tickets import actions as ticket_actions, blocks, home
 from bot.errors import UserInputError
-from bot.permissions import TriageTeam, load_team, require_triager, require_triager_or_reporter
-from bot.tickets import get_ticket
+from bot.tickets.permissions import TriageTeam, load_team, require_triager, require_triager_or_reporter
+from bot.tickets.service import get_ticket
 from handlers.context import db, team_of
-from bot.settings import Settings
+from bot.runtime.settings import Settings
 from handlers.directory import Directory
 from handlers.later import guarded, later, open_view_later
 from handlers.messages import fetch_message, report_from_message, with_permalink
@@ -154,7 +155,7 @@ def on_not_a_duplicate(
     ack: Ack, body: dict[str, Any], context: Any, client: WebClient, respond: Respond, *, team: Callable[[Session, dict[str, Any]], TriageTeam]
 ) -> None:
     """The reporter says their report is a different problem: file it on its own. The triage team
-    or the two reporters may (bot.permissions.require_may_split). After the ack: the message is read
+    or the two reporters may (bot.tickets.permissions.require_may_split). After the ack: the message is read
     from Slack first, then one short transaction checks who asks, unlinks and files it."""
     ack()
     value = json.loads(body["actions"][0]["value"])

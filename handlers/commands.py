@@ -7,13 +7,17 @@ from typing import Any
 from slack_bolt import Ack, App
 from slack_sdk.web import WebClient
 
-from bot import (
-    blocks, commands_dashboard, commands_exit, commands_intake, commands_notify, commands_queries, commands_report, commands_trackers, commands_triage,
-    digest_commands, followup_commands,
-)
-from bot.commands import CommandInput, Reply, Router
+from bot.dashboard import commands as commands_dashboard
+from bot.digests import commands as digest_commands
+from bot.followups import commands as followup_commands
+from bot.intake import commands as commands_intake
+from bot.loop import commands as commands_notify, exit_commands as commands_exit
+from bot.report import commands as commands_report
+from bot.tickets import blocks, query_commands as commands_queries, triage_commands as commands_triage
+from bot.trackers import commands as commands_trackers
+from bot.commands.router import CommandInput, Reply, Router
 from bot.errors import PermissionDenied, UserInputError
-from bot.settings import Settings
+from bot.runtime.settings import Settings
 from handlers.context import db
 from handlers.directory import Directory
 from handlers.later import guarded, later, open_view_later, say

@@ -5,11 +5,11 @@ from typing import Any
 
 from sqlmodel import Session
 
-from bot.transaction import session_of
+from bot.runtime.transaction import session_of
 
 
 def db(context: Any) -> Session:
-    """The request's session: one transaction per request (bot.transaction.TransactionalApp)."""
+    """The request's session: one transaction per request (bot.runtime.transaction.TransactionalApp)."""
     return session_of(context)
 
 

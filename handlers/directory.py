@@ -14,8 +14,8 @@ from collections.abc import Callable
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web import WebClient
 
-from bot.after_ack import Background
-from bot.settings import Settings
+from bot.runtime.after_ack import Background
+from bot.runtime.settings import Settings
 
 logger = logging.getLogger("hypercare.directory")
 GROUP_TTL_SECONDS = 60.0  # a person added to the user group can triage within a minute

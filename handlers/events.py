@@ -6,10 +6,11 @@ from typing import Any
 from slack_bolt import App
 from slack_sdk.web import WebClient
 
-from bot import home, intake
-from bot.permissions import load_team
+from bot.intake import service as intake
+from bot.tickets import home
+from bot.tickets.permissions import load_team
 from handlers.context import db, team_of
-from bot.settings import Settings
+from bot.runtime.settings import Settings
 from handlers.directory import Directory
 from handlers.messages import fetch_message, report_from_message, with_permalink
 from models.types import utcnow

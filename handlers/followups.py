@@ -1,4 +1,4 @@
-"""Follow-up questions: the "Add details" button and its modal (`/hc ask` lives in bot.followup_commands)."""
+"""Follow-up questions: the "Add details" button and its modal (`/hc ask` lives in bot.followups.commands)."""
 from __future__ import annotations
 
 from typing import Any
@@ -6,10 +6,11 @@ from typing import Any
 from slack_bolt import Ack, App, Respond
 from slack_sdk.web import WebClient
 
-from bot import blocks, followups
+from bot.followups import questions as followups
+from bot.tickets import blocks
 from bot.errors import UserInputError
-from bot.modals import submitted_values
-from bot.tickets import get_ticket
+from bot.intake.modals import submitted_values
+from bot.tickets.service import get_ticket
 from handlers.context import db, team_of
 from handlers.later import later, open_view_later
 

@@ -1,4 +1,4 @@
-"""What listeners ask Slack after the acknowledgement (bot.after_ack runs it): open a modal with the
+"""What listeners ask Slack after the acknowledgement (bot.runtime.after_ack runs it): open a modal with the
 fresh trigger_id, say something by response_url. Nothing here runs inside a transaction."""
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from typing import Any
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web import WebClient
 
-from bot import apology, log
-from bot.after_ack import Job, later, say
+from bot.runtime import apology, log
+from bot.runtime.after_ack import Job, later, say
 
 __all__ = ["guarded", "later", "open_view_later", "say", "say_later"]
 

@@ -1,4 +1,4 @@
-"""Closing the loop: the 👍/👎 buttons of a resolution DM and the 👎 reason modal (bot.csat)."""
+"""Closing the loop: the 👍/👎 buttons of a resolution DM and the 👎 reason modal (bot.loop.csat)."""
 from __future__ import annotations
 
 from typing import Any
@@ -6,12 +6,13 @@ from typing import Any
 from slack_bolt import Ack, App, Respond
 from slack_sdk.web import WebClient
 
-from bot import blocks, csat
+from bot.loop import csat
+from bot.tickets import blocks
 from bot.errors import UserInputError
-from bot.modals import submitted_values
-from bot.permissions import load_team
+from bot.intake.modals import submitted_values
+from bot.tickets.permissions import load_team
 from handlers.context import db, team_of
-from bot.settings import Settings
+from bot.runtime.settings import Settings
 from handlers.directory import Directory
 from handlers.later import later, open_view_later
 

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web import WebClient
 
-from bot.after_ack import Background
+from bot.runtime.after_ack import Background
 
 TTL_SECONDS = 300.0  # a member stays known this long; then it is asked again, in the background
 

@@ -7,7 +7,8 @@ from slack_bolt import App
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web import WebClient
 
-from bot import followups, intake
+from bot.followups import questions as followups
+from bot.intake import service as intake
 from handlers.context import db, team_of
 
 IGNORED_SUBTYPES = frozenset({

@@ -6,10 +6,10 @@ from typing import Any
 from slack_bolt import Ack, App
 from slack_sdk.web import WebClient
 
-from bot import log
-from bot.blocks import not_a_member_text
-from bot.manifest import SHORTCUT_CALLBACK
-from bot.modals import new_ticket_modal, notice_modal
+from bot.runtime import log
+from bot.tickets.blocks import not_a_member_text
+from bot.runtime.manifest import SHORTCUT_CALLBACK
+from bot.intake.modals import new_ticket_modal, notice_modal
 from bot.triage import triage
 from handlers.later import open_view_later, say_later
 from handlers.membership import Membership

@@ -1,19 +1,19 @@
-"""The ticket card's *Send to <tracker>* button (issue 15); `/hc push` is in bot/commands_trackers.py."""
+"""The ticket card's *Send to <tracker>* button (issue 15); `/hc push` is in bot/trackers/commands.py."""
 from __future__ import annotations
 
 from typing import Any
 
 from slack_bolt import Ack, App, Respond
 
-from bot import blocks
+from bot.tickets import blocks
 from bot.errors import UserInputError
-from bot.permissions import load_team, require_triager
-from bot.tickets import get_ticket
+from bot.tickets.permissions import load_team, require_triager
+from bot.tickets.service import get_ticket
 from bot.trackers import service
 from bot.trackers.card import PUSH_ACTION
 from bot.trackers.config import target_for
 from handlers.context import db, team_of
-from bot.settings import Settings
+from bot.runtime.settings import Settings
 from handlers.directory import Directory
 
 

@@ -7,13 +7,14 @@ from typing import Any
 from slack_bolt import Ack, App
 from slack_sdk.web import WebClient
 
-from bot import blocks, cards, home, intake, ticket_actions
+from bot.intake import service as intake
+from bot.tickets import actions as ticket_actions, blocks, cards, home
 from bot.errors import UserInputError
-from bot.modals import NEW_TICKET, submitted_values, validate_new_ticket
-from bot.permissions import load_team, require_triager
-from bot.tickets import get_ticket
+from bot.intake.modals import NEW_TICKET, submitted_values, validate_new_ticket
+from bot.tickets.permissions import load_team, require_triager
+from bot.tickets.service import get_ticket
 from handlers.context import db, team_of
-from bot.settings import Settings
+from bot.runtime.settings import Settings
 from handlers.directory import Directory
 from handlers.later import later
 from handlers.membership import Membership

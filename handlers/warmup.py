@@ -15,7 +15,7 @@ from typing import Any
 
 from slack_bolt import App, BoltRequest, BoltResponse
 
-from bot import log
+from bot.runtime import log
 from handlers.directory import Directory
 
 WARM_UP = "hc_warm_up"  # the type of the warm-up request; nothing outside this module sends it

@@ -64,7 +64,7 @@ def medians_by_severity(session: Session, *, team_id: str) -> dict[str, tuple[fl
 
 
 def root_causes(session: Session, *, team_id: str, since: datetime | None = None) -> dict[str, int]:
-    """Causes of resolved tickets (reopening removes a cause, bot.root_causes.clear): from the
+    """Causes of resolved tickets (reopening removes a cause, bot.tickets.root_causes.clear): from the
     (team, cause) index alone, or joined to the tickets for those resolved since `since`."""
     query = select(TicketRootCause.cause, func.count()).where(TicketRootCause.team_id == team_id)
     if since is not None:

@@ -29,7 +29,7 @@ URGENT = ("critical", "high")
 
 
 class Targets(Protocol):
-    """bot.sla.Target, without importing the domain into storage."""
+    """bot.tickets.sla.Target, without importing the domain into storage."""
 
     first_response: timedelta
     resolution: timedelta

@@ -1,4 +1,4 @@
-"""Tables of the stand-up digests (bot/digest.py, bot/digest_schedule.py, bot/digest_commands.py)."""
+"""Tables of the stand-up digests (bot/digests/build.py, bot/digests/schedule.py, bot/digests/commands.py)."""
 from __future__ import annotations
 
 from datetime import datetime

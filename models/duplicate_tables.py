@@ -1,4 +1,4 @@
-"""Tables of duplicate detection (bot/linking.py): what the bot suggested, and what people decided."""
+"""Tables of duplicate detection (bot/intake/linking.py): what the bot suggested, and what people decided."""
 from __future__ import annotations
 
 from datetime import datetime

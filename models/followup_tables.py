@@ -1,4 +1,4 @@
-"""Tables of the follow-up questions feature (bot/followups.py, bot/followup_commands.py)."""
+"""Tables of the follow-up questions feature (bot/followups/questions.py, bot/followups/commands.py)."""
 from __future__ import annotations
 
 from datetime import datetime

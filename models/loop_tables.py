@@ -1,4 +1,4 @@
-"""Tables of "closing the loop" (bot/notify.py, bot/csat.py, bot/commands_notify.py)."""
+"""Tables of "closing the loop" (bot/loop/notices.py, bot/loop/csat.py, bot/loop/commands.py)."""
 from __future__ import annotations
 
 from datetime import datetime

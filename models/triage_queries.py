@@ -25,7 +25,7 @@ MAX_SEARCH_WORDS = 8
 
 
 class Targets(Protocol):
-    """bot.sla.Target, without importing the domain into storage."""
+    """bot.tickets.sla.Target, without importing the domain into storage."""
 
     first_response: timedelta
     resolution: timedelta

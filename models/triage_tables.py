@@ -9,7 +9,7 @@ from sqlmodel import Field, SQLModel
 
 from models.types import UTCDateTime, utcnow
 
-# The four SLA alerts a ticket can get, each at most once (see bot.sla).
+# The four SLA alerts a ticket can get, each at most once (see bot.tickets.sla).
 SLA_KINDS = ("first_response_warning", "first_response_breach", "resolution_warning", "resolution_breach")
 
 

@@ -12,9 +12,9 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine, make_url
 
-from bot.app import Hypercare, create_hypercare
-from bot.server import HttpServer
-from bot.settings import Settings
+from bot.runtime.app import Hypercare, create_hypercare
+from bot.runtime.server import HttpServer
+from bot.runtime.settings import Settings
 from models.db import make_engine, upgrade
 from tests.fake_slack import Call, FakeSlack
 from tests.slack_requests import SlackSender

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import select
 from sqlmodel import Session
 
-from bot import digest_schedule as ds
+from bot.digests import schedule as ds
 from models.digest_tables import DigestRun, DigestSchedule
 from models.tables import Ticket
 from tests.conftest import RunningBot, start_bot

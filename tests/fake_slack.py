@@ -1,6 +1,6 @@
 """A fake Slack Web API server that the bot under test talks to over real HTTP.
 
-The state and the method models are bot.local_slack's (the console's far end is the same code);
+The state and the method models are bot.runtime.local_slack's (the console's far end is the same code);
 this adds what tests need: every call recorded as a ``Call``, failures on demand (HTTP 429 with
 ``Retry-After``, 500, ``ok: false``) and late answers ("took effect, then failed"). The bot is
 configured with ``api_url=fake.url``; tests assert on ``fake.calls`` / ``fake.wait_for(...)``
@@ -16,8 +16,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from bot.local_slack import RESET, Call, LocalSlack
-from bot.local_slack_methods import Json, ts_key
+from bot.runtime.local_slack import RESET, Call, LocalSlack
+from bot.runtime.local_slack_methods import Json, ts_key
 
 __all__ = ["Call", "FakeSlack"]
 

@@ -1,9 +1,9 @@
-"""Reading answers in a thread (bot.answers): which sentence gives which reproduction detail."""
+"""Reading answers in a thread (bot.followups.answers): which sentence gives which reproduction detail."""
 from __future__ import annotations
 
 import pytest
 
-from bot.answers import merge, understand
+from bot.followups.answers import merge, understand
 
 BUG = ["steps", "expected", "actual", "environment"]
 

@@ -18,7 +18,7 @@ def hypercare(*args: str, cwd: Path, env: dict[str, str] | None = None, stdin: s
     clean["PYTHONPATH"] = str(ROOT)
     clean.update(env or {})
     return subprocess.run(
-        [sys.executable, "-m", "bot.cli", *args], cwd=cwd, env=clean, input=stdin, capture_output=True, text=True, timeout=timeout,
+        [sys.executable, "-m", "bot.runtime.cli", *args], cwd=cwd, env=clean, input=stdin, capture_output=True, text=True, timeout=timeout,
     )
 
 

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 from sqlmodel import Session
 
-from bot import csat, notify
+from bot.loop import csat, notices as notify
 from models.loop_tables import ResolutionNotice
 from models.tables import OutboxMessage, Ticket, TicketEvent
 from tests.conftest import RunningBot, start_bot

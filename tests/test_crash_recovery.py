@@ -43,7 +43,7 @@ class BotProcess:
         })
         self.log = open(tmp_path / f"bot-{self.port}.log", "w")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "bot.cli", "run", "--host", "127.0.0.1", "--port", str(self.port)],
+            [sys.executable, "-m", "bot.runtime.cli", "run", "--host", "127.0.0.1", "--port", str(self.port)],
             cwd=tmp_path, env=env, stdout=self.log, stderr=subprocess.STDOUT,
         )
         self.url = f"http://127.0.0.1:{self.port}"
@@ -60,7 +60,7 @@ class BotProcess:
     def wait_workers_ready(self, *, timeout: float = 30.0) -> None:
         """Until a worker process of this bot works the queues: /healthz answers as soon as the
         receiver listens, while the worker process is still importing. Its scheduler starts after
-        its inbox and outbox workers (bot.app.Hypercare.start), so its first job line says so."""
+        its inbox and outbox workers (bot.runtime.app.Hypercare.start), so its first job line says so."""
         path = Path(self.log.name)
         wait_until(lambda: re.search(r"hypercare-worker-\d+ apscheduler\.scheduler: Added job", path.read_text()) is not None, timeout=timeout)
 

@@ -32,7 +32,7 @@ def test_dashboard_command_serves_the_database_and_prints_its_link(tmp_path: Pat
     env = {k: v for k, v in os.environ.items() if k not in SLACK_VARS and not k.startswith("HYPERCARE_")}
     env.update(PYTHONPATH=str(ROOT), DATABASE_URL=url)
     port = _free_port()
-    process = subprocess.Popen([sys.executable, "-m", "bot.cli", "--log-level", "warning", "dashboard", "--port", str(port)],
+    process = subprocess.Popen([sys.executable, "-m", "bot.runtime.cli", "--log-level", "warning", "dashboard", "--port", str(port)],
                                cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         line = process.stdout.readline()  # type: ignore[union-attr]

@@ -11,15 +11,15 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from bot import outbox
-from bot.outbox import OutboxDelivery
-from bot.slack_client import make_client
-from bot.workers import LaneWorker
-from bot.tickets import NewTicket, create_ticket
+from bot.delivery import outbox
+from bot.delivery.outbox import OutboxDelivery
+from bot.runtime.slack_client import make_client
+from bot.delivery.workers import LaneWorker
+from bot.tickets.service import NewTicket, create_ticket
 from models.db import make_engine
 from models.tables import OutboxMessage
 from tests.conftest import SIGNING_SECRET, RunningBot, start_bot
-from bot.ticket_delivery import TicketRows
+from bot.tickets.outbox_rows import TicketRows
 from tests.fake_slack import Call, FakeSlack
 from tests.slack_requests import SlackSender, new_ts
 from tests.test_crash_recovery import BotProcess, wait_until

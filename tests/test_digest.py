@@ -143,7 +143,7 @@ def test_the_digest_numbers_match_the_seeded_tickets(digest_bot: RunningBot) -> 
 
 
 def rate(bot: RunningBot, *, ticket_number: int, user: str, rating: str, at: datetime) -> None:
-    """A person's answer to a resolution DM, as bot.csat records it."""
+    """A person's answer to a resolution DM, as bot.loop.csat records it."""
     with Session(bot.engine) as session:
         ticket = session.execute(select(Ticket).where(Ticket.number == ticket_number)).scalars().one()
         session.add(ResolutionNotice(team_id=bot.fake.team_id, ticket_id=ticket.id, user_id=user, sent_at=at - timedelta(hours=1),
@@ -269,7 +269,7 @@ def test_digest_send_from_the_command_line(fake_slack: FakeSlack, database_url: 
         session.commit()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "HYPERCARE_")) and k != "DATABASE_URL"}
     env.update(PYTHONPATH=str(ROOT), SLACK_BOT_TOKEN=BOT_TOKEN, SLACK_API_URL=fake_slack.url, DATABASE_URL=database_url)
-    result = subprocess.run([sys.executable, "-m", "bot.cli", "digest", "send", "--channel", "C102"], cwd=tmp_path, env=env,
+    result = subprocess.run([sys.executable, "-m", "bot.runtime.cli", "digest", "send", "--channel", "C102"], cwd=tmp_path, env=env,
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     assert "Posted the digest in C102" in result.stdout
@@ -287,7 +287,7 @@ def test_the_chart_is_a_valid_png_of_the_counts() -> None:
 
     from PIL import Image  # matplotlib's own dependency
 
-    from bot.digest_chart import H, W, ChartData, render_png
+    from bot.digests.chart import H, W, ChartData, render_png
 
     days = [date(2027, 3, 1) + timedelta(days=i) for i in range(28)]
     png = render_png(ChartData(days=days, opened={days[3]: {"critical": 40, "low": 7}}, resolved={days[4]: {"high": 12}}))

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import select
 from sqlmodel import Session
 
-from bot import digest_schedule as ds
+from bot.digests import schedule as ds
 from models.digest_tables import DigestRun, DigestSchedule
 from tests.conftest import RunningBot, start_bot
 from tests.fake_slack import FakeSlack
@@ -181,7 +181,7 @@ def test_occurrences_are_computed_in_the_schedules_zone() -> None:
 
 
 def test_digest_settings_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    from bot.settings import load_settings
+    from bot.runtime.settings import load_settings
 
     monkeypatch.setenv("HYPERCARE_DIGEST_GRACE_MINUTES", "45")
     monkeypatch.setenv("HYPERCARE_DIGEST_CHART", "off")

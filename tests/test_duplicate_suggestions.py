@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlmodel import Session
 
 from bot.duplicates import LINK, SUGGEST, judge
-from bot.linking import DIFFERENT_ACTION, SAME_ACTION, find_duplicate
+from bot.intake.linking import DIFFERENT_ACTION, SAME_ACTION, find_duplicate
 from models.duplicate_tables import DuplicatePair
 from models.types import utcnow
 from tests.conftest import RunningBot

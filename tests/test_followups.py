@@ -12,8 +12,8 @@ import pytest
 from sqlalchemy import select, update
 from sqlmodel import Session
 
-from bot import followups
-from bot import nudges as reminders
+from bot.followups import questions as followups
+from bot.followups import nudges as reminders
 from models.followup_tables import Followup, FollowupNudge, FollowupQuestion
 from models.tables import Ticket, TicketEvent
 from tests.conftest import RunningBot, start_bot

@@ -1,4 +1,4 @@
-"""The acknowledgement path for events in HTTP mode (bot.http_ingress): what it stores itself and
+"""The acknowledgement path for events in HTTP mode (bot.runtime.http_ingress): what it stores itself and
 what it leaves to Bolt."""
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The SQLite spool in front of the inbox (bot.inbox_spool): what an acknowledged event does when
+"""The SQLite spool in front of the inbox (bot.delivery.inbox_spool): what an acknowledged event does when
 the receiving process dies before the event reached the inbox table."""
 from __future__ import annotations
 
@@ -12,9 +12,9 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from bot import inbox_writer
-from bot.inbox_spool import InboxSpool, spool_path
-from bot.inbox_writer import InboxWriter
+from bot.delivery import inbox_writer
+from bot.delivery.inbox_spool import InboxSpool, spool_path
+from bot.delivery.inbox_writer import InboxWriter
 from models.db import make_engine, upgrade
 from models.tables import SlackEvent, Ticket
 from models.types import utcnow
@@ -103,7 +103,7 @@ def test_a_configured_spool_stands_in_front_of_either_database(fake_slack: FakeS
 
 
 def test_the_group_commit_writer_gives_its_connection_back_when_stopped(database_url: str) -> None:
-    from bot.inbox_writer import InboxWriter
+    from bot.delivery.inbox_writer import InboxWriter
 
     engine = make_engine(database_url)
     upgrade(engine)

@@ -7,8 +7,8 @@ import time
 from sqlalchemy import select
 from sqlmodel import Session
 
-from bot import followups
-from bot.blocks import CATEGORY_LABEL
+from bot.followups import questions as followups
+from bot.tickets.blocks import CATEGORY_LABEL
 from models.followup_tables import Followup
 from models.tables import OutboxMessage, SlackEvent, Ticket, TicketEvent
 from tests.conftest import RunningBot, card_posts

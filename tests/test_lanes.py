@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import select
 from sqlmodel import Session
 
-from bot import inbox, outbox
+from bot.delivery import inbox, outbox
 from models.tables import OutboxMessage, SlackEvent, Ticket
 from tests.conftest import RunningBot, card_posts, start_bot, stop_bot
 from tests.fake_slack import FakeSlack

@@ -9,7 +9,7 @@ import jsonschema
 import pytest
 import yaml
 
-from bot.manifest import BOT_EVENTS, METHODS_USED, SCOPE_FOR_METHOD, manifest, render_manifest, scopes_for
+from bot.runtime.manifest import BOT_EVENTS, METHODS_USED, SCOPE_FOR_METHOD, manifest, render_manifest, scopes_for
 
 ROOT = Path(__file__).resolve().parent.parent
 SCHEMA = ROOT.parent / "shared" / "schemas" / "slack-app-manifest.schema.1.0.0.json"

@@ -19,7 +19,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.engine import make_url
 from sqlmodel import Session
 
-from bot import retention
+from bot.delivery import retention
 from models.tables import OutboxMessage, SlackEvent, Ticket
 from models.types import utcnow
 from tests.conftest import SIGNING_SECRET, RunningBot, card_posts, start_bot, stop_bot

@@ -20,7 +20,7 @@ def _report(tmp_path: Path, *args: str) -> str:
     env = {k: v for k, v in os.environ.items() if k not in SLACK_VARS and not k.startswith("HYPERCARE_")}
     env.update(PYTHONPATH=str(ROOT), DATABASE_URL=f"sqlite:///{tmp_path / 'hypercare.db'}")
     out = tmp_path / f"report-{len(list(tmp_path.iterdir()))}"
-    result = subprocess.run([sys.executable, "-m", "bot.cli", "--log-level", "warning", "report", *args, "--out", str(out)],
+    result = subprocess.run([sys.executable, "-m", "bot.runtime.cli", "--log-level", "warning", "report", *args, "--out", str(out)],
                             cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     return out.read_text()

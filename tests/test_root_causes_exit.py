@@ -84,7 +84,7 @@ def test_exit_criteria_are_shown_and_announced_once(exit_bot: RunningBot) -> Non
         session.commit()
     shown_now = shown(hc(bot, "exit", user="U_T1"))
     assert "3 of 3 met" in shown_now and "90% of 10" in shown_now
-    check = __import__("bot.exit_criteria", fromlist=["check_job"]).check_job(engine=bot.engine, settings=bot.hypercare.settings)
+    check = __import__("bot.loop.exit_criteria", fromlist=["check_job"]).check_job(engine=bot.engine, settings=bot.hypercare.settings)
     assert check(utcnow()) is True and check(utcnow()) is False  # told once
     bot.hypercare.outbox.wake()
     bot.settle()

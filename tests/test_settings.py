@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 
 from bot.errors import ConfigError
-from bot.settings import Settings, configuration_reference, load_settings
+from bot.runtime.settings import Settings, configuration_reference, load_settings
 
 DOCS = Path(__file__).resolve().parent.parent / "docs" / "configuration.md"
-BEGIN, END = "<!-- BEGIN generated: bot.settings.configuration_reference() -->", "<!-- END generated -->"
+BEGIN, END = "<!-- BEGIN generated: bot.runtime.settings.configuration_reference() -->", "<!-- END generated -->"
 
 
 @pytest.mark.parametrize(("name", "value", "expected"), [
@@ -57,12 +57,12 @@ def test_every_variable_is_documented_and_the_reference_is_current() -> None:
     text = DOCS.read_text(encoding="utf-8")
     assert BEGIN in text and END in text
     generated = text.split(BEGIN, 1)[1].split(END, 1)[0].strip("\n") + "\n"
-    assert generated == configuration_reference(), "docs/configuration.md is stale: run `python -m bot.settings --write-docs`"
+    assert generated == configuration_reference(), "docs/configuration.md is stale: run `python -m bot.runtime.settings --write-docs`"
 
 
 def test_the_reference_can_be_regenerated_in_place(tmp_path: Path) -> None:
     copy = tmp_path / "configuration.md"
     copy.write_text(f"# title\n\n{BEGIN}\nold\n{END}\n\nafter\n")
-    subprocess.run([sys.executable, "-m", "bot.settings", "--write-docs", str(copy)], check=True)
+    subprocess.run([sys.executable, "-m", "bot.runtime.settings", "--write-docs", str(copy)], check=True)
     text = copy.read_text()
     assert text.startswith("# title") and text.endswith("after\n") and configuration_reference() in text and "\nold\n" not in text

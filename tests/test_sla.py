@@ -9,8 +9,8 @@ from datetime import datetime, timedelta
 import pytest
 
 from bot.errors import ConfigError
-from bot.settings import load_settings
-from bot.sla import format_duration, parse_duration, targets
+from bot.runtime.settings import load_settings
+from bot.tickets.sla import format_duration, parse_duration, targets
 from models.types import utcnow
 from tests.conftest import RunningBot, start_bot, stop_bot
 from tests.fake_slack import Call, FakeSlack

@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import select
 from sqlmodel import Session
 
-from bot.app import Hypercare, create_hypercare
-from bot.socket_mode import socket_mode_handler
+from bot.runtime.app import Hypercare, create_hypercare
+from bot.runtime.socket_mode import socket_mode_handler
 from models.tables import SlackEvent, Ticket
 from tests.conftest import bot_settings
 from tests.fake_slack import FakeSlack

@@ -10,10 +10,10 @@ import pytest
 from sqlalchemy import select, text
 from sqlalchemy.engine import Engine
 
-from bot import outbox
-from bot.export import export_tickets
-from bot.settings import Settings
-from bot.tickets import NewTicket, change, create_ticket, get_ticket
+from bot.delivery import outbox
+from bot.tickets.export import export_tickets
+from bot.runtime.settings import Settings
+from bot.tickets.service import NewTicket, change, create_ticket, get_ticket
 from models import queue
 from models.db import session_scope
 from models.tables import OutboxMessage, TicketEvent

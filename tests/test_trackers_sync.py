@@ -165,7 +165,7 @@ class HypercareRun:
             "HYPERCARE_TRACKER_SYNC_SECONDS": "0.5", **(extra_env or {}),
         })
         self.log = open(tmp_path / f"bot-{port}.log", "w")
-        self.process = subprocess.Popen([sys.executable, "-m", "bot.cli", "run", "--host", "127.0.0.1", "--port", str(port)],
+        self.process = subprocess.Popen([sys.executable, "-m", "bot.runtime.cli", "run", "--host", "127.0.0.1", "--port", str(port)],
                                         cwd=tmp_path, env=env, stdout=self.log, stderr=subprocess.STDOUT)
         self.url = f"http://127.0.0.1:{port}"
         wait_until(self._healthy, timeout=30, what="the bot process")

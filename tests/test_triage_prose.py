@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from bot.classify import classify_stream
+from bot.triage.classify import classify_stream
 from bot.triage.model import load_model, set_model
 
 BUG_FAMILY = {"bug", "performance", "usability", "integration", "data"}

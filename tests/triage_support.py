@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlmodel import Session
 
-from bot.tickets import NewTicket, create_ticket
+from bot.tickets.service import NewTicket, create_ticket
 from models.tables import Ticket, TicketEvent
 from models.types import utcnow
 from tests.conftest import RunningBot

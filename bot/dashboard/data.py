@@ -9,11 +9,12 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, select
 
-from bot import csat, digest_chart, exit_criteria
+from bot.digests import chart as digest_chart
+from bot.loop import csat, exit_criteria
 from bot.charts import Chart, Series
 from bot.charts.spec import PALETTE, SEVERITY_COLORS
-from bot.settings import Settings
-from bot.sla import targets
+from bot.runtime.settings import Settings
+from bot.tickets.sla import targets
 from models import dashboard_queries as q
 from models import metrics_queries as mq
 from models.dashboard_tables import ROOT_CAUSE_LABEL, ROOT_CAUSES
@@ -73,7 +74,7 @@ def tiles(session: Session, *, team_id: str, settings: Settings, now: datetime, 
 
 
 def charts(session: Session, *, team_id: str, now: datetime, tz: ZoneInfo) -> dict[str, Chart]:
-    """The page's charts (the flow chart is the digest's, defined once in bot.digest_chart)."""
+    """The page's charts (the flow chart is the digest's, defined once in bot.digests.chart)."""
     first = q.dq.first_ticket_at(session, team_id=team_id)
     days = _days(first, now, tz, most=BACKLOG_DAYS)
     labels = tuple(f"{d:%m-%d}" for d in days)

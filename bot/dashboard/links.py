@@ -16,7 +16,7 @@ from sqlalchemy import update
 from sqlmodel import Session
 
 from bot.errors import ConfigError
-from bot.settings import Settings
+from bot.runtime.settings import Settings
 from models.dashboard_tables import DashboardLink
 from models.types import utcnow
 

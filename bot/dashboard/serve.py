@@ -13,11 +13,11 @@ from bot.dashboard import links
 from bot.dashboard.web import DashboardWeb
 from bot.errors import UserInputError
 from bot.metrics import CONTENT_TYPE, Metrics
-from bot.settings import Settings
+from bot.runtime.settings import Settings
 from models.db import make_engine, session_scope, upgrade
 from models.tables import Ticket
 
-CONSOLE_TEAM = "T_CONSOLE"  # bot.console's workspace
+CONSOLE_TEAM = "T_CONSOLE"  # bot.runtime.console's workspace
 
 
 def pick_team(engine: Any, team_id: str | None) -> str:

@@ -19,7 +19,7 @@ from sqlalchemy.engine import Engine
 
 from bot.charts import Chart, render_svg
 from bot.dashboard import data, links
-from bot.settings import Settings
+from bot.runtime.settings import Settings
 from models import dashboard_queries as q
 from models import digest_queries as dq
 from models.types import utcnow

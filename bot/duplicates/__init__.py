@@ -2,7 +2,7 @@
 
 `judge()` answers link (confident), suggest (borderline: the reporter is asked) or nothing; the
 model (word vectors and weights learned offline from ../shared/data by
-bench/train_duplicate_model.py) ships in this folder with its provenance. bot/linking.py acts on
+bench/train_duplicate_model.py) ships in this folder with its provenance. bot/intake/linking.py acts on
 the answer; this package knows nothing of Slack or the database.
 """
 from __future__ import annotations

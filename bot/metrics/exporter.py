@@ -14,8 +14,8 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from prometheus_client.registry import Collector
 from sqlalchemy.engine import Engine
 
-from bot.settings import Settings
-from bot.sla import targets
+from bot.runtime.settings import Settings
+from bot.tickets.sla import targets
 from models import digest_queries as dq
 from models import metrics_queries as mq
 from models.types import utcnow

@@ -5,10 +5,10 @@ import sys
 from pathlib import Path
 
 from bot.dashboard.serve import pick_team
-from bot.export import parse_since
+from bot.tickets.export import parse_since
 from bot.report.gather import gather
 from bot.report.render import render
-from bot.settings import Settings
+from bot.runtime.settings import Settings
 from models import digest_queries as dq
 from models.db import make_engine, upgrade
 from models.types import utcnow

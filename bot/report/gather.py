@@ -9,11 +9,11 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlmodel import Session
 
-from bot import csat, exit_criteria
+from bot.loop import csat, exit_criteria
 from bot.charts import Chart
 from bot.dashboard import data as dashboard_data
-from bot.settings import Settings
-from bot.sla import targets
+from bot.runtime.settings import Settings
+from bot.tickets.sla import targets
 from models import dashboard_queries as q
 from models import triage_queries as tq
 from models.dashboard_tables import TicketRootCause
@@ -45,7 +45,7 @@ class Report:
     open_total: int
     charts: dict[str, Chart]
     tiles: dict[str, Any]
-    exit: list[Any] | None = None  # bot.exit_criteria.Result per criterion; None: none set
+    exit: list[Any] | None = None  # bot.loop.exit_criteria.Result per criterion; None: none set
 
 
 def gather(session: Session, *, team_id: str, settings: Settings, now: datetime, since: datetime | None) -> Report:

@@ -9,7 +9,7 @@ from typing import Any
 
 from bot.charts import render_png, render_svg
 from bot.report.gather import Report
-from bot.sla import format_duration
+from bot.tickets.sla import format_duration
 from models.dashboard_tables import ROOT_CAUSE_LABEL, ROOT_CAUSES
 from models.tables import CATEGORIES, SEVERITIES, STATUSES
 

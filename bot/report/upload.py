@@ -15,10 +15,10 @@ from sqlalchemy import and_, or_, select, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from bot import outbox
+from bot.delivery import outbox
 from bot.report.gather import gather
 from bot.report.render import render
-from bot.settings import Settings
+from bot.runtime.settings import Settings
 from models import digest_queries as dq
 from models.dashboard_tables import ReportRequest
 from models.db import session_scope

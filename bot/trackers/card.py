@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlmodel import Session
 
-from bot.settings import Settings
+from bot.runtime.settings import Settings
 from bot.trackers.config import NAMES, configured, target_for
 from bot.triage import neutralize_mentions
 from models.tables import Ticket

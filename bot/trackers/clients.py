@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 from urllib.parse import quote, urlencode
 
-from bot.settings import Settings
+from bot.runtime.settings import Settings
 from bot.trackers.content import JIRA_PRIORITY, LINEAR_PRIORITY, Issue, labels, priorities
 from bot.trackers.http import Permanent, Transient, call
 

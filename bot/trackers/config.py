@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from sqlmodel import Session
 
 from bot.errors import UserInputError
-from bot.settings import Settings
+from bot.runtime.settings import Settings
 from models.tables import SEVERITIES
 from models.tracker_tables import TRACKERS, TrackerChannel
 

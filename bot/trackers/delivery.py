@@ -1,5 +1,5 @@
 """Works the outbox's tracker rows (method `tracker.*`): the outbox worker hands them here
-(OutboxRouter, wired in bot.app) and keeps doing everything else with bot.outbox.
+(OutboxRouter, wired in bot.runtime.app) and keeps doing everything else with bot.delivery.outbox.
 
 Retries like Slack posts: 429 (honouring Retry-After), 5xx and connection errors back off; a
 permanent error (bad token, no such project, a refused field) is recorded on the ticket and told
@@ -18,8 +18,8 @@ from typing import Any
 
 from sqlalchemy.engine import Engine
 
-from bot import log
-from bot.settings import Settings
+from bot.runtime import log
+from bot.runtime.settings import Settings
 from bot.trackers import service
 from bot.trackers.clients import Created, client_for
 from bot.trackers.content import issue_for

@@ -12,10 +12,12 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlmodel import Session
 
-from bot import blocks, cards, notify, outbox
+from bot.delivery import outbox
+from bot.loop import notices as notify
+from bot.tickets import blocks, cards
 from bot.errors import UserInputError
-from bot.settings import Settings
-from bot.tickets import record
+from bot.runtime.settings import Settings
+from bot.tickets.service import record
 from bot.trackers.config import NAMES, Target, not_configured_text, configured
 from models.tables import OutboxMessage, Ticket, TicketEvent
 from models.tracker_tables import TrackerLink
@@ -122,7 +124,7 @@ def closed_in_tracker(session: Session, link: TrackerLink, *, by: str, actor: st
     ticket = session.get(Ticket, link.ticket_id)
     if ticket is None or ticket.status in CLOSED:
         return False  # already closed here (perhaps that is what the tracker heard about)
-    from bot.ticket_actions import apply  # the one place tickets change
+    from bot.tickets.actions import apply  # the one place tickets change
 
     key = link.external_key or link.target
     who = f"<@{actor}>" if actor else blocks.safe(by, limit=100)
@@ -143,7 +145,7 @@ def reopened_in_tracker(session: Session, link: TrackerLink, *, by: str, actor: 
     ticket = session.get(Ticket, link.ticket_id)
     if ticket is None or ticket.status not in CLOSED:
         return False
-    from bot.ticket_actions import apply
+    from bot.tickets.actions import apply
 
     who = f"<@{actor}>" if actor else blocks.safe(by, limit=100)
     text = f":leftwards_arrow_with_hook: Reopened in {blocks.safe(link.external_key or link.target, limit=200)} by {who}"
@@ -158,7 +160,7 @@ def assigned_in_tracker(session: Session, link: TrackerLink, *, assignee: str | 
     ticket = session.get(Ticket, link.ticket_id)
     if ticket is None or not assignee or ticket.assignee == assignee:
         return False
-    from bot.ticket_actions import apply
+    from bot.tickets.actions import apply
 
     text = f"{blocks.safe(link.external_key or link.target, limit=200)}: assigned to <@{assignee}> by {blocks.safe(by, limit=100)}"
     return bool(apply(session, ticket, actor=None, note=f"assigned in {link.external_key}", message=text, assignee=assignee))  # type: ignore[arg-type]

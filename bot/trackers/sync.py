@@ -16,7 +16,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
-from bot.settings import Settings
+from bot.runtime.settings import Settings
 from bot.trackers import service
 from bot.trackers.config import auto_includes, configured, target_for
 from bot.trackers.content import CATEGORY_LABEL, plain

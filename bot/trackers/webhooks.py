@@ -3,7 +3,7 @@
 The request is verified (GitHub `X-Hub-Signature-256`, Jira's `X-Hub-Signature` from its webhook
 secret, Linear's `Linear-Signature` and its timestamp), stored in the inbox (slack_event) under
 `<tracker>:<delivery id>` before the 200, so a redelivery is a no-op, and worked later by the inbox
-worker like a Slack event (InboxRouter, wired in bot.app), in one transaction with its effects.
+worker like a Slack event (InboxRouter, wired in bot.runtime.app), in one transaction with its effects.
 """
 from __future__ import annotations
 
@@ -21,8 +21,8 @@ from sqlalchemy import select
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
-from bot import log
-from bot.settings import Settings
+from bot.runtime import log
+from bot.runtime.settings import Settings
 from bot.trackers import service, sync
 from bot.trackers.config import channel_config
 from models import queue
@@ -187,7 +187,7 @@ def _linear(kind: str, p: dict[str, Any]) -> Change | None:
 
 # -- working a stored webhook ------------------------------------------------------------------
 class InboxRouter:
-    """The inbox worker's handler: stored tracker webhooks here, Slack events to bot.inbox."""
+    """The inbox worker's handler: stored tracker webhooks here, Slack events to bot.delivery.inbox."""
 
     def __init__(self, *, slack: Callable[[SlackEvent, str], None], trackers: Callable[[SlackEvent, str], None]) -> None:
         self._slack = slack

@@ -1,0 +1,1 @@
+"""The `/hc` router and argument parsing only; each domain owns its subcommands."""

@@ -1,0 +1,1 @@
+"""Stand-up digests: build, chart, schedule, commands."""

@@ -1,0 +1,1 @@
+"""Follow-up questions for missing details, the reporter's answers, nudges."""

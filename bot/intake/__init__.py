@@ -1,0 +1,1 @@
+"""Intake: a report (message, form, shortcut) becomes a ticket; links and duplicates."""

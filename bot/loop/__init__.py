@@ -1,0 +1,1 @@
+"""Closing the loop: resolution notices, ratings (CSAT), exit criteria."""

@@ -1,0 +1,1 @@
+"""Runtime: app factory, HTTP server and ingress, Socket Mode, processes, Slack client, settings, CLI, console."""

@@ -1,0 +1,1 @@
+"""Tickets: the record, its actions, card, permissions, SLA, stats, App Home, export."""
