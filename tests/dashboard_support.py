@@ -74,7 +74,9 @@ def seed_queues(engine: Engine, *, now: datetime) -> None:
         session.add(SlackEvent(event_id="EvDONE1", team_id="T001", event_type="message", status="done", created_at=now - timedelta(hours=1)))
         session.add(OutboxMessage(team_id="T001", method="chat.postMessage", status="failed", created_at=now - timedelta(hours=2)))
         session.add(OutboxMessage(team_id="T001", method="chat.postMessage", status="failed", created_at=now - timedelta(hours=2)))
-        session.add(OutboxMessage(team_id="T001", method="chat.postMessage", status="pending", created_at=now - timedelta(seconds=30)))
+        # Backing off (not due): the running bot's outbox worker leaves it pending while the test reads the depth.
+        session.add(OutboxMessage(team_id="T001", method="chat.postMessage", status="pending", created_at=now - timedelta(seconds=30),
+                                  next_attempt_at=now + timedelta(hours=1)))
         session.commit()
 
 
