@@ -35,10 +35,19 @@ class TrackerLink(SQLModel, table=True):
     url: Optional[str] = Field(default=None, max_length=500)
     pushed_by: Optional[str] = Field(default=None, max_length=32)  # None: pushed automatically
     error: Optional[str] = Field(default=None, sa_type=Text)
-    # The last ticket_event carried to the tracker (bot.trackers.sync): later ones are news.
-    synced_event_id: int = 0
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class TrackerCarried(SQLModel, table=True):
+    """A ticket event the tracker already has: carried there by bot.trackers.sync, caused by the
+    tracker itself, or older than the push. One row per event, not a high-water mark: PostgreSQL
+    takes an event's id at insert and transactions commit in any order, so a mark moved past id 11
+    would skip id 10 committed a moment later (a duplicate linked while a thread reply was saved)."""
+
+    __tablename__ = "tracker_carried"
+    link_id: int = Field(foreign_key="tracker_link.id", primary_key=True)
+    event_id: int = Field(foreign_key="ticket_event.id", primary_key=True)
 
 
 class TrackerChannel(SQLModel, table=True):

@@ -12,6 +12,7 @@ import sys
 import time
 import urllib.request
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -266,3 +267,40 @@ def test_socket_mode_serves_the_tracker_webhooks_too(fake_slack: FakeSlack, trac
     finally:
         run.stop()
         socket_server.stop()
+
+
+def test_an_event_committed_after_a_later_one_was_carried_still_reaches_the_issue(engine: Any, database_url: str) -> None:
+    """PostgreSQL takes an event's id at insert; transactions commit in any order. A thread reply
+    (id N+1) committed and carried before a duplicate's link (id N) commits must not hide it."""
+    if database_url.startswith("sqlite"):
+        pytest.skip("SQLite serialises writers: event ids are taken in commit order there")
+    from bot.runtime.settings import Settings
+    from bot.trackers import sync
+    from models.tables import OutboxMessage, Ticket, TicketEvent
+    from models.tracker_tables import TrackerLink
+
+    settings = Settings(bot_token=BOT_TOKEN, signing_secret=SIGNING_SECRET, database_url=database_url,  # type: ignore[call-arg]
+                        jira_url="http://127.0.0.1:9", jira_api_token="t")
+    with Session(engine) as session:
+        ticket = Ticket(team_id="T1", number=1, title="Checkout fails")
+        session.add(ticket)
+        session.flush()
+        session.add(TrackerLink(team_id="T1", ticket_id=ticket.id or 0, tracker="jira", target="SHOP", state="linked", external_id="SHOP-341", external_key="SHOP-341"))
+        session.commit()
+        ticket_id = ticket.id or 0
+    slow, quick = Session(engine), Session(engine)
+    try:
+        slow.add(TicketEvent(ticket_id=ticket_id, kind="linked", note="paying by card gives error 500"))
+        slow.flush()  # its id is taken now, its commit comes later
+        quick.add(TicketEvent(ticket_id=ticket_id, kind="comment", note="It also happens on Safari 17"))
+        quick.commit()
+        assert sync.run(engine=engine, settings=settings) == 1
+        slow.commit()
+    finally:
+        slow.close()
+        quick.close()
+    assert sync.run(engine=engine, settings=settings) == 1
+    assert sync.run(engine=engine, settings=settings) == 0, "each event once"
+    with Session(engine) as session:
+        texts = [row.params["text"] for row in session.execute(select(OutboxMessage).where(OutboxMessage.method == "tracker.comment").order_by(OutboxMessage.id)).scalars()]
+    assert len(texts) == 2 and "Safari 17" in texts[0] and "people affected now" in texts[1]

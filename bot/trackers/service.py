@@ -20,6 +20,7 @@ from bot.runtime.settings import Settings
 from bot.tickets.service import record
 from bot.trackers.config import NAMES, Target, not_configured_text, configured
 from models.tables import OutboxMessage, Ticket, TicketEvent
+from models.tracker_queries import mark_visible_carried
 from models.tracker_tables import TrackerLink
 from models.types import utcnow
 
@@ -52,7 +53,7 @@ def push(session: Session, ticket: Ticket, *, settings: Settings, target: Target
     session.add(link)
     session.flush()
     # The history up to now is in the issue itself; only later changes are news for the tracker.
-    link.synced_event_id = _last_event_id(session, ticket)
+    mark_visible_carried(session, link)
     # The dedupe key makes two pushes racing (two replicas, a double click) write one row.
     enqueue_call(session, link, method=CREATE, params={}, dedupe_key=f"tracker:create:{ticket.id}:{attempt}")
     how = f"<@{actor}>" if actor else "Hypercare (automatic for its severity)"
@@ -64,10 +65,6 @@ def push(session: Session, ticket: Ticket, *, settings: Settings, target: Target
 def _attempts(session: Session, link: TrackerLink) -> int:
     return int(session.execute(select(func.count()).select_from(OutboxMessage).where(
         OutboxMessage.ticket_id == link.ticket_id, OutboxMessage.method == CREATE)).scalar_one())
-
-
-def _last_event_id(session: Session, ticket: Ticket) -> int:
-    return int(session.execute(select(func.coalesce(func.max(TicketEvent.id), 0)).where(TicketEvent.ticket_id == ticket.id)).scalar_one())
 
 
 def recorded(session: Session, link: TrackerLink, *, external_id: str, key: str, url: str) -> None:

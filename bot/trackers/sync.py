@@ -2,16 +2,20 @@
 updates there; new tickets of the severities a channel chose are pushed automatically.
 
 Driven by the ticket's own history (ticket_event), so no other feature has to know trackers exist:
-each link remembers the last event it carried (`synced_event_id`), and a periodic job (and every
-tracker webhook, before it changes anything) carries the events after it. Events the tracker
-itself caused are marked carried in the transaction that makes them, so nothing echoes back.
+each link remembers which events its issue has (tracker_carried), and a periodic job (and every
+tracker webhook, before it changes anything) carries the others. Events the tracker itself caused
+are marked carried in the transaction that makes them, so nothing echoes back.
 """
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import event as orm_event
+from sqlalchemy import select
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
@@ -22,6 +26,7 @@ from bot.trackers.config import auto_includes, configured, target_for
 from bot.trackers.content import CATEGORY_LABEL, plain
 from models.db import session_scope
 from models.tables import DETAILS, OPEN_STATUSES, Ticket, TicketEvent
+from models.tracker_queries import links_behind, mark_carried, uncarried_events
 from models.tracker_tables import TrackerChannel, TrackerLink
 
 logger = logging.getLogger("hypercare.trackers")
@@ -36,30 +41,34 @@ def comment_text(ticket: Ticket, text: str) -> str:
 
 
 def catch_up(session: Session, link: TrackerLink) -> int:
-    """Carry the ticket's events after `link.synced_event_id` to the tracker; returns how many calls."""
+    """Carry the ticket's events the tracker has not had; returns how many calls."""
     if link.state == "failed":
         return 0
     ticket = session.get(Ticket, link.ticket_id)
     if ticket is None:
         return 0
-    events = session.execute(
-        select(TicketEvent).where(TicketEvent.ticket_id == ticket.id, TicketEvent.id > link.synced_event_id).order_by(TicketEvent.id).limit(BATCH)
-    ).scalars().all()
-    calls = 0
-    for event in events:
-        calls += _carry(session, link, ticket, event)
-        link.synced_event_id = event.id or link.synced_event_id
-    if events:
-        session.add(link)
+    events = uncarried_events(session, link, limit=BATCH)
+    calls = sum(_carry(session, link, ticket, event) for event in events)
+    mark_carried(session, link, (event.id for event in events if event.id is not None))
     return calls
 
 
-def mark_carried(session: Session, link: TrackerLink) -> None:
-    """Everything on the ticket so far counts as carried (what the tracker itself just caused)."""
-    session.flush()
-    last = session.execute(select(func.coalesce(func.max(TicketEvent.id), 0)).where(TicketEvent.ticket_id == link.ticket_id)).scalar_one()
-    link.synced_event_id = int(last)
-    session.add(link)
+@contextmanager
+def caused_by_tracker(session: Session, link: TrackerLink) -> Iterator[None]:
+    """The ticket events written inside this block are the tracker's own doing: not news for it.
+    Only these: an event another transaction commits meanwhile is still carried later."""
+    written: list[TicketEvent] = []
+
+    def collect(flushing: Session, _context: Any) -> None:
+        written.extend(obj for obj in flushing.new if isinstance(obj, TicketEvent))
+
+    orm_event.listen(session, "after_flush", collect)
+    try:
+        yield
+        session.flush()
+    finally:
+        orm_event.remove(session, "after_flush", collect)
+    mark_carried(session, link, (e.id for e in written if e.id is not None and e.ticket_id == link.ticket_id))
 
 
 def _carry(session: Session, link: TrackerLink, ticket: Ticket, event: TicketEvent) -> int:
@@ -92,10 +101,7 @@ def run(*, engine: Engine, settings: Settings, now: datetime | None = None) -> i
         return 0
     calls = 0
     with session_scope(engine) as session:
-        behind = session.execute(
-            select(TrackerLink.id).join(TicketEvent, TicketEvent.ticket_id == TrackerLink.ticket_id)
-            .where(TrackerLink.state != "failed", TicketEvent.id > TrackerLink.synced_event_id).distinct().limit(BATCH)
-        ).scalars().all()
+        behind = links_behind(session, limit=BATCH)
     for link_id in behind:
         with session_scope(engine) as session:  # one ticket per transaction; the row lock orders replicas
             link = session.execute(select(TrackerLink).where(TrackerLink.id == link_id).with_for_update()).scalars().first()

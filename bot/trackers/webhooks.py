@@ -215,8 +215,8 @@ class WebhookWork:
                 link = service.find_link(session, tracker=change.tracker, external_id=change.external_id) if change else None
                 if change is not None and link is not None:
                     sync.catch_up(session, link)  # what Slack changed first goes out first
-                    self._apply(session, link, change, actor=actor, assignee=assignee)
-                    sync.mark_carried(session, link)  # what the tracker just caused is not news for it
+                    with sync.caused_by_tracker(session, link):  # what the tracker causes is not news for it
+                        self._apply(session, link, change, actor=actor, assignee=assignee)
                 if not queue.finish(session, row, owner=owner, also={"body": {"tracker": body.get("tracker"), "kind": body.get("kind"), "redacted": True}}):
                     session.rollback()
                     return

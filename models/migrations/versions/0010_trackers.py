@@ -1,4 +1,4 @@
-"""trackers: tracker_link (a ticket's issue in GitHub/Jira/Linear), tracker_channel (/hc tracker)
+"""trackers: tracker_link (a ticket's issue in GitHub/Jira/Linear), tracker_carried (events it has), tracker_channel (/hc tracker)
 
 Revision ID: 0010
 Revises: 0009
@@ -29,7 +29,6 @@ def upgrade() -> None:
     sa.Column('url', sqlmodel.sql.sqltypes.AutoString(length=500), nullable=True),
     sa.Column('pushed_by', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=True),
     sa.Column('error', sa.Text(), nullable=True),
-    sa.Column('synced_event_id', sa.Integer(), nullable=False),
     sa.Column('created_at', models.types.UTCDateTime(timezone=True), nullable=False),
     sa.Column('updated_at', models.types.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['ticket_id'], ['ticket.id'], ),
@@ -37,6 +36,13 @@ def upgrade() -> None:
     sa.UniqueConstraint('ticket_id', name='uq_tracker_link_ticket')
     )
     op.create_index('ix_tracker_link_external', 'tracker_link', ['tracker', 'external_id'], unique=False)
+    op.create_table('tracker_carried',
+    sa.Column('link_id', sa.Integer(), nullable=False),
+    sa.Column('event_id', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['event_id'], ['ticket_event.id'], ),
+    sa.ForeignKeyConstraint(['link_id'], ['tracker_link.id'], ),
+    sa.PrimaryKeyConstraint('link_id', 'event_id')
+    )
     op.create_table('tracker_channel',
     sa.Column('team_id', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
     sa.Column('channel', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
@@ -53,5 +59,6 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table('tracker_channel')
+    op.drop_table('tracker_carried')
     op.drop_index('ix_tracker_link_external', table_name='tracker_link')
     op.drop_table('tracker_link')
