@@ -156,12 +156,18 @@ def on_not_a_duplicate(
 ) -> None:
     """The reporter says their report is a different problem: file it on its own. The triage team
     or the two reporters may (bot.tickets.permissions.require_may_split). After the ack: the message is read
-    from Slack first, then one short transaction checks who asks, unlinks and files it."""
+    from Slack only for someone who may, then one short transaction checks again, unlinks and files it."""
     ack()
     value = json.loads(body["actions"][0]["value"])
     engine, team_id, user = db(context).get_bind(), team_of(body), body["user"]["id"]
 
     def split() -> None:
+        try:
+            with session_scope(engine) as session:
+                linking.check_may_unlink(session, team_id=team_id, channel=value["channel"], ts=value["ts"], actor=user, team=team(session, body))
+        except UserInputError as exc:
+            respond(**blocks.error_reply(exc), replace_original=False)
+            return
         message = fetch_message(client, channel=value["channel"], ts=value["ts"])
         if message is None:
             respond(**blocks.ephemeral("I can't find the original message any more, so I can't file it separately."), replace_original=False)

@@ -250,6 +250,8 @@ def test_only_the_triage_team_or_the_reporters_may_split_a_duplicate(team_bot: R
     refusal = team_bot.fake.wait_for("response_url:split")[0].params
     assert "Only the triage team or the people who reported it" in refusal["text"] and refusal["replace_original"] is False
     assert "<@U_T1>" in json.dumps(refusal["blocks"]), "the refusal says who can"
+    assert not team_bot.fake.calls_to("conversations.history") + team_bot.fake.calls_to("conversations.replies"), \
+        "a bystander's click is refused before the report is read back from Slack"
     [one] = all_tickets(team_bot)
     assert one.affected_users == ["U1", "U2"], "a refusal changes nothing"
     team_bot.slack.block_action(action_id=button["action_id"], value=button["value"], user=who, channel="C101", response_url=url)

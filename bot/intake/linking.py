@@ -180,14 +180,27 @@ def recheck(session: Session, *, ticket: Ticket) -> None:
         after_filing(session, ticket=ticket, other=found[0], match=found[1])
 
 
-def unlink_report(session: Session, *, team_id: str, channel: str, ts: str, actor: str, team: TriageTeam) -> Ticket | None:
-    """Undo a duplicate link; returns the ticket it was linked to (None if it was not linked).
-    Only the triage team or the people involved may (NotTriager otherwise, nothing changed)."""
-    link = session.execute(
+def _duplicate_link(session: Session, *, team_id: str, channel: str, ts: str) -> ReportMessage | None:
+    return session.execute(
         select(ReportMessage).where(
             ReportMessage.team_id == team_id, ReportMessage.channel == channel, ReportMessage.message_ts == ts, ReportMessage.role == "duplicate"
         )
     ).scalars().first()
+
+
+def check_may_unlink(session: Session, *, team_id: str, channel: str, ts: str, actor: str, team: TriageTeam) -> None:
+    """What unlink_report checks, changing nothing: NotTriager for a bystander. Asked before the
+    report is read back from Slack, so a bystander's click costs no Web API call."""
+    link = _duplicate_link(session, team_id=team_id, channel=channel, ts=ts)
+    ticket = session.get(Ticket, link.ticket_id) if link is not None else None
+    if link is not None and ticket is not None:
+        require_may_split(team, user=actor, ticket=ticket, linked_reporter=link.user)
+
+
+def unlink_report(session: Session, *, team_id: str, channel: str, ts: str, actor: str, team: TriageTeam) -> Ticket | None:
+    """Undo a duplicate link; returns the ticket it was linked to (None if it was not linked).
+    Only the triage team or the people involved may (NotTriager otherwise, nothing changed)."""
+    link = _duplicate_link(session, team_id=team_id, channel=channel, ts=ts)
     if link is None:
         return None
     ticket = session.get(Ticket, link.ticket_id)
