@@ -56,3 +56,13 @@ def test_a_prose_request_and_a_howto_title_are_not_made_bugs(question_classifier
     ])
     assert request["category"] == "feature_request" and request["missing"] == []
     assert howto["category"] == "question" and howto["missing"] == []
+
+
+def test_a_one_line_message_that_names_a_thing_is_not_asked_for_steps() -> None:
+    """"cursor control" says nothing happens: a request or a question, no reproduction questions;
+    a one-liner that states behaviour, even without a problem word, stays a bug report."""
+    named, flicker, orders = classify([{"text": "Conan build system"}, {"text": "the sidebar flickers on scroll"},
+                                       {"text": "someone else's orders are visible in my account!!"}])
+    assert named["is_report"] and named["category"] in ("feature_request", "question") and named["missing"] == []
+    for said in (flicker, orders):
+        assert said["category"] in BUG_FAMILY and said["missing"], said

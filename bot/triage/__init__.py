@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from bot.triage.category import CATEGORIES, choose_category
 from bot.triage.chatter import is_chatter
-from bot.triage.extract import DETAILS, analyse, extract_fields
+from bot.triage.extract import DETAILS, OB_HINT_P, analyse, extract_fields
 from bot.triage.model import detail_weights
 from bot.triage.severity import BUG_LIKE, SEVERITIES, severity_for
 from bot.triage.text import collapse_ws, escape_mrkdwn, mask_pii, neutralize_mentions, neutralize_pings, slack_to_text, strip_html_comments
@@ -99,7 +99,7 @@ def triage(*, text: str, title: str | None = None, affected_count: int = 1) -> T
     observed = len([i for i in an.said("ob") if i > 0 or not an.titled])
     title_observed = an.titled and bool(an.said("ob")[:1] == [0])
     category, reasons = choose_category(text=body, title=masked_title, observed=observed,
-                                        title_observed=title_observed)
+                                        title_observed=title_observed, hints_observed=bool(an.said("ob", OB_HINT_P)))
     fields = extract_fields(body, title=masked_title, weights=detail_weights(), analysis=an)
     severity, sev_reasons = severity_for(category=category, text=(masked_title or "") + "\n" + body,
                                          affected_count=max(1, affected_count))

@@ -20,6 +20,7 @@ UNSURE = 0.45              # below this the classifier's non-bug label yields to
 OBSERVED_LONG = 5          # this many observed-behaviour sentences make a report a bug report
 ANALYSE_TRACE = 4000       # a stack trace is looked for in the first 4000 characters
 PROSE_OBSERVED = 2         # sentences of observed behaviour that make a prose report a bug report
+FEATURE_BIAS = 1.5  # a non-question one-liner that names a thing is more often a request (fitted on even-numbered GitHub titles)
 # Markdown structure of an issue template (headings, fences, HTML comments, bold labels, checkboxes):
 # a report without any is written as prose, in the style of Bugzilla / Jira trackers
 _TEMPLATE = re.compile(r"^\s*#{1,6}\s|```|<!--|\*\*|^\s*[-*] \[[ xX]\]", re.M)
@@ -94,10 +95,11 @@ def _bug(head: str, reasons: list[str], why: str) -> tuple[str, list[str]]:
 
 
 def choose_category(*, text: str, title: str | None, observed: int = 0,
-                    title_observed: bool = False) -> tuple[str, list[str]]:
+                    title_observed: bool = False, hints_observed: bool = True) -> tuple[str, list[str]]:
     """(category, reasons) for a report; `text` is already plain (markup stripped, PII masked).
     `observed`: how many of its sentences (title excluded) the sentence model reads as observed
-    behaviour; `title_observed`: whether it reads the title as observed behaviour.
+    behaviour; `title_observed`: whether it reads the title as observed behaviour;
+    `hints_observed`: whether any sentence has even a small chance of stating behaviour.
 
     The opening decides first (a how-to question, a request, a problem), then the learned
     classifier; where the classifier is unsure, observed behaviour makes it a bug report, and a
@@ -127,7 +129,8 @@ def choose_category(*, text: str, title: str | None, observed: int = 0,
             return "feature_request", [f"category feature_request: an imperative request ('{req.strip()}…')"]
         if asks and observed == 0:
             return "question", ["category question: asks something and describes no observed behaviour"]
-    if chat and len(text) <= I.SHORT and "\n" not in text.strip():
+    one_line = chat and len(text) <= I.SHORT and "\n" not in text.strip()
+    if one_line:
         probs = score_category(text, "")          # a one-line message reads like an issue title
     else:
         probs = score_category(title, text)
@@ -135,6 +138,15 @@ def choose_category(*, text: str, title: str | None, observed: int = 0,
         return _bug(head, reasons, "default (no classifier model found)")
     label = max(probs, key=probs.__getitem__)
     said = f"classifier {label} p={probs[label]:.2f}"
+    if one_line and label == "bug" and not hints_observed and not problem:
+        # A one-line chat message that names a thing ("cursor control", "3D SSIM", "Conan build
+        # system") and says nothing happens: no problem word, no hint of observed behaviour (a
+        # trace or "since the release" returned above). Calling it a bug would ask its author for
+        # steps to reproduce; it is a request or a question, whichever the classifier rates higher.
+        other = "feature" if probs.get("feature", 0.0) * FEATURE_BIAS >= probs.get("question", 0.0) else "question"
+        base = _FROM_MODEL[other]
+        return base, [f"category {base}: a one-line message that describes no problem ({said}, then {other} "
+                      f"p={probs.get(other, 0.0):.2f})"]
     if label != "bug" and not chat and not I.weak_request(opening) \
             and (title_observed or problem or observed >= PROSE_OBSERVED) and not _TEMPLATE.search(text, 0, ANALYSE_TRACE):
         # A titled report written as prose (no issue template) that states observed behaviour:

@@ -28,7 +28,10 @@ ENV_CHARS = 1500           # environment mentions are looked for in the first 15
 MAX_UNITS = 80             # long logs/stack traces: cues are looked for in the first 80 units
 SENTENCE_P = 0.5           # a unit "says" OB / EB / S2R when the sentence model gives p >= this
 SCORED_UNITS = 16         # the sentence model reads at most this many units (title included)
-_LOGIT = {p: logit(p) for p in (0.3, 0.5, 0.7)}
+# Below this a one-line message reads as no statement of behaviour at all ("cursor control",
+# "3D SSIM"), where "the sidebar flickers on scroll" (p 0.19) still hints at one.
+OB_HINT_P = 0.12
+_LOGIT = {p: logit(p) for p in (OB_HINT_P, 0.3, 0.5, 0.7)}
 
 _OB = re.compile(
     r"\b(?:instead|but (?:i|it|we|the|now|nothing|this|that|get|shows?|returns?|only)|actual(?:ly)?|"
