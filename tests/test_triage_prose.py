@@ -58,6 +58,16 @@ def test_a_prose_request_and_a_howto_title_are_not_made_bugs(question_classifier
     assert howto["category"] == "question" and howto["missing"] == []
 
 
+def test_a_prose_report_that_asks_nothing_is_a_report_and_one_that_asks_stays_a_question(question_classifier: None) -> None:
+    """No problem word, one plain statement: a tracker report all the same (someone with a question
+    asks it); the same report with a question in its opening stays a question."""
+    body = "I switched to the dark theme in the preferences.\nThe toolbar icons keep the light colours until the next start."
+    states, asks = classify([{"title": "Toolbar icons after switching themes", "body": body},
+                             {"title": "Toolbar icons after switching themes", "body": "Is a restart needed? " + body}])
+    assert states["category"] in BUG_FAMILY and "expected" in states["missing"], "checked for what it lacks"
+    assert asks["category"] == "question" and asks["missing"] == []
+
+
 def test_a_one_line_message_that_names_a_thing_is_not_asked_for_steps() -> None:
     """"cursor control" says nothing happens: a request or a question, no reproduction questions;
     a one-liner that states behaviour, even without a problem word, stays a bug report."""

@@ -41,7 +41,11 @@ PROBLEM = re.compile(
     r"[45]\d\ds?|never (?:arrives?|arrived|loads?|works?)|(?:logged|kicked|signed) out|takes? ~?\d+ ?(?:s|ms|"
     r"secs?|seconds|min|minutes)|throw\w*|err_\w+|declin\w*|reject\w*|spinner|spinning|404|invalid|"
     r"denied|forbidden|duplicate\w*|"
-    r"overlap\w*|typo|misaligned|leak\w*|corrupt\w*|disappear\w*|gone)\b", re.I)
+    r"overlap\w*|typo|misaligned|leak\w*|corrupt\w*|disappear\w*|gone|"
+    # what tracker titles say ("Apache 2.2.8 segfaults …", "module header files not installed")
+    r"segfault\w*|seg(?:mentation)? fault|core dump\w*|abort\w*|panic\w*|deadlock\w*|infinite loop|"
+    r"\w+exception\w*|nullpointer\w*|npe|stack ?overflow\w*|killed|no longer|false positives?|warnings?|"
+    r"not (?:be(?:ing)? )?(?:\w+ed|shown|seen|run|built|written|taken|given))\b", re.I)
 REQUEST = re.compile(
     r"\b(?:(?:can|could|shall|should) (?:we|you|they|someone) (?:please )?(?:add|have|get|support|make|"
     r"allow|enable|introduce|build|include|implement|provide|show|offer|consider)|it would be (?:nice|"
