@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import os
-import re
 import signal
 import socket
 import subprocess
@@ -47,6 +46,8 @@ class BotProcess:
             cwd=tmp_path, env=env, stdout=self.log, stderr=subprocess.STDOUT,
         )
         self.url = f"http://127.0.0.1:{self.port}"
+        # /healthz answers 200 once the worker processes work the queues (alive is not enough:
+        # a fresh interpreter imports the app for seconds after it is alive).
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             try:
@@ -56,13 +57,6 @@ class BotProcess:
             except OSError:
                 time.sleep(0.1)
         raise AssertionError(f"bot did not start: {(tmp_path / f'bot-{self.port}.log').read_text()}")
-
-    def wait_workers_ready(self, *, timeout: float = 30.0) -> None:
-        """Until a worker process of this bot works the queues: /healthz answers as soon as the
-        receiver listens, while the worker process is still importing. Its scheduler starts after
-        its inbox and outbox workers (bot.runtime.app.Hypercare.start), so its first job line says so."""
-        path = Path(self.log.name)
-        wait_until(lambda: re.search(r"hypercare-worker-\d+ apscheduler\.scheduler: Added job", path.read_text()) is not None, timeout=timeout)
 
     def kill_9(self) -> None:
         self.process.send_signal(signal.SIGKILL)

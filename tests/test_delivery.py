@@ -192,10 +192,9 @@ def test_two_processes_on_one_database_deliver_each_message_once(
     engine = make_engine(database_url)
     threads = [seed(engine, fake_slack, title=f"Report number {n} about a broken page", reporter=people[2 * n], affected=[people[2 * n + 1]],
                     channel=("C100", "C101", "C102")[n % 3]) for n in range(12)]
+    # each is started when its /healthz says its worker process works the queues: both take part
     bots = [BotProcess(fake=fake_slack, database_url=database_url, workers=4, tmp_path=tmp_path) for _ in range(2)]
     processes.extend(bots)
-    for started in bots:
-        started.wait_workers_ready()  # both work the queues before the first command
     fake_slack.delay_next("chat.postMessage", seconds=0.2, times=40)  # slow answers: both processes get work
     senders = [SlackSender(base_url=b.url, signing_secret=SIGNING_SECRET) for b in bots]
     for n in range(12):

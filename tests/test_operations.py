@@ -44,7 +44,7 @@ def test_a_worker_process_that_dies_is_restarted_and_the_next_report_is_answered
     processes.append(bot)
     code, answer = get_health(bot.url)
     [worker] = answer["workers"]["processes"]
-    assert code == 200 and worker["alive"] is True and worker["restarts"] == 0
+    assert code == 200 and worker["alive"] is True and worker["ready"] is True and worker["restarts"] == 0
     os.kill(worker["pid"], signal.SIGKILL)
 
     sender = SlackSender(base_url=bot.url, signing_secret=SIGNING_SECRET)
@@ -53,7 +53,7 @@ def test_a_worker_process_that_dies_is_restarted_and_the_next_report_is_answered
     wait_until(lambda: any(c.params.get("thread_ts") == report.ts for c in card_posts(fake_slack)), timeout=30)
     code, answer = get_health(bot.url)
     [again] = answer["workers"]["processes"]
-    assert code == 200 and again["alive"] is True and again["restarts"] == 1 and again["pid"] != worker["pid"]
+    assert code == 200 and again["alive"] is True and again["ready"] is True and again["restarts"] == 1 and again["pid"] != worker["pid"]
     assert "restarting" in (tmp_path / f"bot-{bot.port}.log").read_text()
 
 

@@ -25,7 +25,7 @@ from tests.fake_slack import FakeSlack
 from tests.fake_socket_mode import FakeSocketMode
 from tests.fake_trackers import GITHUB_TOKEN, FakeTrackers
 from tests.slack_requests import SlackSender
-from tests.tracker_support import SECRETS, in_thread, link, report, start_tracker_bot, wait_linked, wait_until, webhook
+from tests.tracker_support import SECRETS, in_thread, link, report, start_tracker_bot, ticket_history, wait_linked, wait_until, webhook
 from tests.triage_support import hc, shown, ticket
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -61,7 +61,8 @@ def test_changes_in_slack_reach_the_issue_and_nothing_echoes(fake_slack: FakeSla
         hc(bot, "severity HC-1 critical", user="U_T1")
         bot.slack.message(channel="C100", user="U1", text="It also happens on Safari 17, every single time", thread_ts=ts)
         report(bot, "paying by card at checkout gives error 500", user="U2", channel="C101")
-        wait_until(lambda: any("2 people affected" in json.dumps(c) for c in trackers.jira["SHOP-341"]["comments"]), what="the news in Jira")
+        wait_until(lambda: any("2 people affected" in json.dumps(c) for c in trackers.jira["SHOP-341"]["comments"]), what="the news in Jira",
+                   explain=lambda: ticket_history(bot, trackers))
         bot.settle()
         issue = trackers.jira["SHOP-341"]
         assert issue["fields"]["priority"] == {"name": "Highest"} and "severity-critical" in issue["fields"]["labels"]

@@ -8,7 +8,7 @@ import time
 import urllib.error
 import urllib.request
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -16,7 +16,8 @@ import pytest
 from sqlalchemy import select
 from sqlmodel import Session
 
-from models.tracker_tables import TrackerLink
+from models.tables import OutboxMessage, Ticket, TicketEvent
+from models.tracker_tables import TrackerCarried, TrackerLink
 from tests.conftest import RunningBot, start_bot, stop_bot
 from tests.fake_slack import Call, FakeSlack
 from tests.fake_trackers import GITHUB_TOKEN, JIRA_EMAIL, JIRA_TOKEN, LINEAR_KEY, FakeTrackers
@@ -94,14 +95,31 @@ def wait_linked(bot: RunningBot, *, timeout: float = 20.0) -> TrackerLink:
     raise AssertionError(f"the ticket was not linked in time: {link(bot)}")
 
 
-def wait_until(check: Any, *, timeout: float = 15.0, what: str = "condition") -> Any:
+def wait_until(check: Any, *, timeout: float = 15.0, what: str = "condition", explain: Callable[[], str] | None = None) -> Any:
+    """`explain`: what the failure message should show of the state (a flake is then readable)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         value = check()
         if value:
             return value
         time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
+    raise AssertionError(f"timed out waiting for {what}" + (f"\n{explain()}" if explain else ""))
+
+
+def ticket_history(bot: RunningBot, trackers: FakeTrackers) -> str:
+    """Tickets, their events, the tracker calls queued and what the fake trackers hold."""
+    lines: list[str] = []
+    with Session(bot.hypercare.engine) as session:
+        for t in session.execute(select(Ticket).order_by(Ticket.id)).scalars():
+            lines.append(f"ticket {t.key} {t.status} {t.severity} affected={t.affected_users} title={t.title!r}")
+        for e in session.execute(select(TicketEvent).order_by(TicketEvent.id)).scalars():
+            lines.append(f"  event {e.id} ticket={e.ticket_id} {e.kind} {e.field_name or ''} {(e.note or '')[:80]!r}")
+        carried = session.execute(select(TrackerCarried.event_id).order_by(TrackerCarried.event_id)).scalars().all()
+        lines.append(f"  carried events: {list(carried)}")
+        for o in session.execute(select(OutboxMessage).where(OutboxMessage.method.startswith("tracker.")).order_by(OutboxMessage.id)).scalars():  # type: ignore[attr-defined]
+            lines.append(f"  call {o.id} {o.method} {o.status} attempts={o.attempts} error={o.error!r} {str(o.params)[:80]}")
+    lines.append(f"jira: {json.dumps(trackers.jira, default=str)[:2000]}")
+    return "\n".join(lines)
 
 
 def webhook(bot: RunningBot | str, tracker: str, payload: dict[str, Any], *, event: str = "", delivery: str | None = None,

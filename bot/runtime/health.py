@@ -4,6 +4,7 @@ Answers 200 with {"ok": true, …} or 503 with {"ok": false, "problems": […]} 
 - the database does not answer (the exception goes to the log, under the error id shown);
 - a worker that should run is not alive: a worker process of `hypercare run` (being restarted by
   its supervisor) or, where this process works the queues itself, its worker threads;
+- a worker process is alive but still starting (its queue workers do not run yet);
 - work is stuck: the longest-waiting workable inbox event or outbox message has waited longer
   than HYPERCARE_HEALTH_STUCK_SECONDS.
 `queues` gives each queue's counts and age; `details` lists the last parked items (failed for
@@ -31,6 +32,7 @@ class ProcessStatus:
     name: str
     pid: int | None
     alive: bool
+    ready: bool  # its queue workers run (a fresh process is alive seconds before)
     restarts: int
 
 
@@ -58,6 +60,7 @@ def check(hypercare: Hypercare, *, processes: WorkerProcesses | None = None) -> 
         status = processes.status()
         workers["processes"] = [asdict(s) for s in status]
         problems += [f"worker process {s.name} is not running (restarting)" for s in status if not s.alive]
+        problems += [f"worker process {s.name} is starting" for s in status if s.alive and not s.ready]
     threads = {w.name: w.alive() for w in (hypercare.inbox, hypercare.outbox) if w.works_here}
     if threads:
         workers["threads"] = threads

@@ -8,7 +8,9 @@ behind triage and posting. The workers find stored rows by polling the database 
 A worker process that dies (a crash, the OOM killer, a kill) is restarted by the Supervisor, a
 thread of the receiving process: at once the first time, then after a backoff while it keeps
 dying young (so a worker that cannot start does not spin). What it was working on is picked up
-when its lease runs out. /healthz reports each worker's liveness (bot.runtime.health).
+when its lease runs out. /healthz reports each worker's liveness and readiness (bot.runtime.health):
+a worker is ready once its queue workers run, which for a fresh interpreter importing the app
+takes a few seconds after it is alive.
 """
 from __future__ import annotations
 
@@ -19,6 +21,7 @@ import threading
 import time
 from dataclasses import dataclass
 from multiprocessing.process import BaseProcess
+from multiprocessing.synchronize import Event
 
 from bot.runtime import log
 from bot.runtime.health import ProcessStatus
@@ -35,27 +38,26 @@ def receiver_settings(settings: Settings) -> Settings:
     return settings.replace(workers=0, scheduler_enabled=False)
 
 
-def _spawn(settings: Settings, *, index: int, log_level: int) -> BaseProcess:
+def _spawn(settings: Settings, *, index: int, log_level: int) -> tuple[BaseProcess, Event]:
+    """A worker process, and the event it sets once its queue workers run."""
     context = multiprocessing.get_context("spawn")  # a fresh interpreter: no inherited threads or sockets
     worker_settings = settings.replace(poll_interval=min(settings.poll_interval, 0.1))
+    ready = context.Event()
     process = context.Process(
         target=work, kwargs={"settings": worker_settings, "parent": os.getpid(), "log_level": log_level,
-                             "with_scheduler": index == 0 and settings.scheduler_enabled},
+                             "with_scheduler": index == 0 and settings.scheduler_enabled, "ready": ready},
         name=f"hypercare-worker-{index}", daemon=True,
     )
     process.start()
     log.worker_process_started(process.name or "", process.pid)
-    return process
-
-
-def start_worker_processes(settings: Settings, *, log_level: int) -> list[BaseProcess]:
-    return [_spawn(settings, index=index, log_level=log_level) for index in range(settings.worker_processes)]
+    return process, ready
 
 
 @dataclass
 class _Slot:
     index: int
     process: BaseProcess
+    ready: Event
     started: float
     restarts: int = 0
     failures: int = 0          # deaths in a row, each soon after a start
@@ -76,8 +78,9 @@ class Supervisor:
     def start(self) -> Supervisor:
         now = time.monotonic()
         with self._lock:
-            self._slots = [_Slot(index=p_index, process=p, started=now)
-                           for p_index, p in enumerate(start_worker_processes(self._settings, log_level=self._log_level))]
+            self._slots = [_Slot(index=index, process=process, ready=ready, started=now)
+                           for index in range(self._settings.worker_processes)
+                           for process, ready in [_spawn(self._settings, index=index, log_level=self._log_level)]]
         self._thread = threading.Thread(target=self._watch, name="worker-supervisor", daemon=True)
         self._thread.start()
         return self
@@ -96,7 +99,7 @@ class Supervisor:
     def status(self) -> list[ProcessStatus]:
         with self._lock:
             return [ProcessStatus(name=s.process.name or f"hypercare-worker-{s.index}", pid=s.process.pid,
-                                  alive=s.process.is_alive(), restarts=s.restarts) for s in self._slots]
+                                  alive=s.process.is_alive(), ready=s.ready.is_set(), restarts=s.restarts) for s in self._slots]
 
     def _watch(self) -> None:
         while not self._stop.wait(CHECK_SECONDS):
@@ -118,12 +121,12 @@ class Supervisor:
                     slot.restart_at = now + delay
                     log.worker_process_died(slot.process.name or "", slot.process.pid, slot.process.exitcode, delay)
                 if now >= slot.restart_at:
-                    slot.process = _spawn(self._settings, index=slot.index, log_level=self._log_level)
+                    slot.process, slot.ready = _spawn(self._settings, index=slot.index, log_level=self._log_level)
                     slot.started, slot.restart_at = now, None
                     slot.restarts += 1
 
 
-def work(*, settings: Settings, parent: int, log_level: int, with_scheduler: bool) -> None:
+def work(*, settings: Settings, parent: int, log_level: int, with_scheduler: bool, ready: Event | None = None) -> None:
     from bot.runtime.app import create_hypercare
 
     logging.basicConfig(level=log_level, format="%(asctime)s %(levelname)s %(processName)s %(name)s: %(message)s")
@@ -131,6 +134,8 @@ def work(*, settings: Settings, parent: int, log_level: int, with_scheduler: boo
     os.nice(10)
     hypercare = create_hypercare(settings=settings.replace(scheduler_enabled=with_scheduler), migrate=False)
     hypercare.start(receives=False)
+    if ready is not None:
+        ready.set()  # /healthz of the receiver answers 200 from now on
     stop = threading.Event()
     code = 0
     try:
