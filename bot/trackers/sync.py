@@ -44,10 +44,15 @@ def catch_up(session: Session, link: TrackerLink) -> int:
     """Carry the ticket's events the tracker has not had; returns how many calls."""
     if link.state == "failed":
         return 0
-    ticket = session.get(Ticket, link.ticket_id)
+    events = uncarried_events(session, link, limit=BATCH)
+    if not events:
+        return 0
+    # The ticket after its events: on PostgreSQL each statement sees what had committed when it
+    # began, so a ticket read first could predate an event read next ("1 people affected" for
+    # the link that made it 2).
+    ticket = session.get(Ticket, link.ticket_id, populate_existing=True)
     if ticket is None:
         return 0
-    events = uncarried_events(session, link, limit=BATCH)
     calls = sum(_carry(session, link, ticket, event) for event in events)
     mark_carried(session, link, (event.id for event in events if event.id is not None))
     return calls
