@@ -9,7 +9,7 @@ description), and again with its master left out (an unrelated report: any link 
 
 Cross-validation: rows are split into folds by duplicate group (reports sharing a master stay
 together). For each fold, the word vectors are trained without the fold's rows (their texts are
-left out of the corpus), and the score weights, floor and link/suggest thresholds are fitted on
+left out of the corpus), and the score weights, floor, confidence model and link/suggest thresholds are fitted on
 replays of the other folds' rows only; then the fold's rows are scored. Two settings:
   in-source     vectors from all data files, the training folds' duplicate pairs included
   cross-source  vectors from the other four files only (no OpenOffice text at all); weights and
@@ -46,6 +46,11 @@ def folds(rows: list[dict[str, str]], k: int) -> list[list[int]]:
     return [[i for i in range(len(rows)) if fold_of[group[i]] == f] for f in range(k)]
 
 
+def brief(params: dict[str, Any]) -> dict[str, Any]:
+    """The fitted parameters without the confidence model's vectors (for the log)."""
+    return {k: {n: v for n, v in p.items() if n not in ("confidence", "floor_features")} if isinstance(p, dict) else p for k, p in params.items()}
+
+
 def run(setting: str, *, data: Path, k: int, fit_rows: int, score_rows: int | None, log: Any = None) -> dict[str, Any]:
     rows = pair_rows(data)
     parts = folds(rows, k)
@@ -67,7 +72,7 @@ def run(setting: str, *, data: Path, k: int, fit_rows: int, score_rows: int | No
             for form, counts in score(model, scored_trials, pool=pool).items():
                 totals[pool][form].add(counts)
         if log:
-            print(f"  [{setting}] fold {f + 1}/{k}: {len(chosen)} rows scored, params {model.params} ({time.time() - start:.0f}s)", file=log, flush=True)
+            print(f"  [{setting}] fold {f + 1}/{k}: {len(chosen)} rows scored, params {brief(model.params)} ({time.time() - start:.0f}s)", file=log, flush=True)
     out: dict[str, Any] = {"params_per_fold": fitted}
     for pool, by_form in totals.items():
         both = Counts()

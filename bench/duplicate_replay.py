@@ -11,7 +11,6 @@ master left out is an unrelated report: any link it gets is wrong.
 """
 from __future__ import annotations
 
-import itertools
 import random
 import sys
 from collections.abc import Sequence
@@ -25,7 +24,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bot.duplicates import Candidate, judge  # noqa: E402
-from bot.duplicates.match import LINK, SUGGEST  # noqa: E402
+from bot.duplicates.match import LINK, SUGGEST, confidence, evidence  # noqa: E402
 from bot.duplicates.model import DuplicateModel  # noqa: E402
 from bot.triage import make_title, prepare_input  # noqa: E402
 
@@ -98,53 +97,79 @@ def _features(model: DuplicateModel, trial: Trial) -> np.ndarray:
     return model.features(model.encode(trial.query), [model.encode(c.text) for c in trial.candidates])
 
 
-def _best_two(scores: np.ndarray) -> tuple[int, float, float]:
-    order = np.argsort(-scores, kind="stable")
-    return int(order[0]), float(scores[order[0]]), float(scores[order[1]]) if len(order) > 1 else 0.0
+def _kind(model: DuplicateModel, trial: Trial) -> str:
+    return "one_line" if model.encode(trial.query).title is None else "report"
+
+
+def _rank_weights(feats: Sequence[np.ndarray], *, l2: float = 1e-3, steps: int = 300, lr: float = 0.05) -> np.ndarray:
+    """Score weights that put the master (row 0) first: listwise softmax loss, Adam, from zero."""
+    size = min(len(f) for f in feats)
+    a = np.stack([f[:size] for f in feats]).astype(np.float64)  # trials x candidates x features
+    w = np.zeros(a.shape[2])
+    m, v = np.zeros_like(w), np.zeros_like(w)
+    for it in range(1, steps + 1):
+        s = a @ w
+        p = np.exp(s - s.max(axis=1, keepdims=True))
+        p /= p.sum(axis=1, keepdims=True)
+        g = (np.einsum("tn,tnf->tf", p, a) - a[:, 0]).mean(axis=0) + l2 * w
+        m, v = 0.9 * m + 0.1 * g, 0.999 * v + 0.001 * g * g
+        w -= lr * (m / (1 - 0.9 ** it)) / (np.sqrt(v / (1 - 0.999 ** it)) + 1e-8)
+    return w
+
+
+def _logistic(x: np.ndarray, y: np.ndarray, *, l2: float = 1e-2, steps: int = 500, lr: float = 0.1) -> dict[str, Any]:
+    mean, scale = x.mean(axis=0), x.std(axis=0) + 1e-9
+    z = (x - mean) / scale
+    w, b = np.zeros(x.shape[1]), 0.0
+    for _ in range(steps):
+        g = 1 / (1 + np.exp(-(z @ w + b))) - y
+        w -= lr * (z.T @ g / len(y) + l2 * w)
+        b -= lr * float(g.mean())
+    return {"mean": [round(float(t), 6) for t in mean], "scale": [round(float(t), 6) for t in scale],
+            "weights": [round(float(t), 6) for t in w], "bias": round(b, 6)}
+
+
+def _lowest_threshold(values: Sequence[tuple[float, bool]], precision: float, *, above: float | None = None) -> float:
+    """The lowest value whose links (everything at or above it) were right `precision` of the time."""
+    ordered = sorted(values, key=lambda m: -m[0])
+    chosen = (ordered[0][0] + 1e-6) if ordered else 1e9
+    chosen = chosen if above is None else above
+    right = 0
+    for n, (value, ok) in enumerate(ordered, 1):
+        right += ok
+        if n >= MIN_LINKS and right / n >= precision:
+            chosen = value
+    return chosen
+
+
+def _fit_kind(feats: Sequence[np.ndarray]) -> dict[str, Any]:
+    w = _rank_weights(feats)
+    scored = [(f, f @ w) for f in feats]
+    orders = [np.argsort(-s, kind="stable") for _, s in scored]
+    floor = float(np.median([s[o[1]] for (_, s), o in zip(scored, orders)]))
+    typical = np.median(np.stack([f[o[1]] for (f, _), o in zip(scored, orders)]), axis=0)
+    params: dict[str, Any] = {"score_weights": [round(float(t), 6) for t in w], "floor": round(floor, 6),
+                              "floor_features": [round(float(t), 6) for t in typical]}
+    x = np.stack([evidence(f, s, o, params) for (f, s), o in zip(scored, orders)])
+    right = np.array([o[0] == 0 for o in orders], dtype=np.float64)
+    params["confidence"] = _logistic(x, right)
+    margins = [float(s[o[0]]) - max(float(s[o[1]]), floor) for (_, s), o in zip(scored, orders)]
+    # A margin at or below zero is never linked or suggested (match.decide): leave those out.
+    sure = [(confidence(e, params), bool(ok)) for e, ok, m in zip(x, right, margins) if m > 0]
+    link_at = _lowest_threshold(sure, LINK_PRECISION)
+    suggest_at = _lowest_threshold([m for m in sure if m[0] < link_at], SUGGEST_PRECISION, above=link_at)
+    return {**params, "link_at": round(link_at, 6), "suggest_at": round(suggest_at, 6), "trials": len(feats)}
 
 
 def fit(model: DuplicateModel, train: Sequence[Trial]) -> dict[str, Any]:
-    """Score weights, floor and thresholds from training trials (the model's vectors as given)."""
-    feats = [_features(model, t) for t in train]
-    grid = [w for w in itertools.product(np.arange(0, 1.01, 0.1), repeat=2) if w[0] + w[1] <= 1.0001]
-    best_w, best_hits = (0.4, 0.3, 0.3), -1
-    for a, b in grid:
-        w = np.array([a, b, 1 - a - b], dtype=np.float32)
-        hits = sum(int(np.argmax(f @ w) == t.gold) for f, t in zip(feats, train))
-        if hits > best_hits:
-            best_w, best_hits = (round(float(a), 2), round(float(b), 2), round(float(1 - a - b), 2)), hits
-    w = np.array(best_w, dtype=np.float32)
-    present, seconds, right_scores = [], [], []
-    for f, t in zip(feats, train):
-        s = f @ w
-        best, top, second = _best_two(s)
-        seconds.append(second)
-        present.append((top, second, best == t.gold))
-        if best == t.gold:
-            right_scores.append(top)
-    floor = float(np.median(seconds))
-    min_score = float(np.quantile(right_scores, 0.02)) if right_scores else 0.0
-    # Thresholds from the trials with the master present (a link may still pick the wrong ticket);
-    # bench/duplicate_quality.py also reports how often an unrelated report (master absent) is linked.
-    margins = [(top - max(second, floor), ok) for top, second, ok in present if top >= min_score]
-    margins.sort(key=lambda m: -m[0])
-    link_margin = margins[0][0] + 1e-6 if margins else 1.0
-    right = 0
-    for n, (m, ok) in enumerate(margins, 1):
-        right += ok
-        if n >= MIN_LINKS and right / n >= LINK_PRECISION:
-            link_margin = m
-    suggest_margin = link_margin
-    below = [(m, ok) for m, ok in margins if m < link_margin]
-    right = 0
-    for n, (m, ok) in enumerate(below, 1):
-        right += ok
-        if n >= MIN_LINKS and right / n >= SUGGEST_PRECISION:
-            suggest_margin = m
-    return {
-        "score_weights": list(best_w), "pair_weight": model.params.get("pair_weight", 1.0), "floor": round(floor, 4),
-        "min_score": round(min_score, 4), "link_margin": round(float(link_margin), 4), "suggest_margin": round(float(suggest_margin), 4),
-    }
+    """Score weights, floor, confidence model and thresholds from training trials (the model's
+    vectors as given), apart for one-line reports and reports with a description.
+    Thresholds come from the trials with the master present (a link may still pick the wrong ticket);
+    bench/duplicate_quality.py also reports how often an unrelated report (master absent) is linked."""
+    by_kind: dict[str, list[np.ndarray]] = {"one_line": [], "report": []}
+    for t in train:
+        by_kind[_kind(model, t)].append(_features(model, t))
+    return {"pair_weight": model.params.get("pair_weight", 1.0), **{kind: _fit_kind(feats) for kind, feats in by_kind.items()}}
 
 
 @dataclass

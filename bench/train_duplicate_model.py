@@ -3,7 +3,7 @@
     python bench/train_duplicate_model.py [--data ../shared/data] [--fit-rows 1000]
 
 Writes bot/duplicates/duplicate_model.npz (vocabulary, IDF, PPMI-SVD word vectors as float16),
-duplicate_model.json (score weights, floor, link/suggest thresholds) and duplicate_model.provenance.json
+duplicate_model.json (per query kind: score weights, floor, confidence model, link/suggest thresholds) and duplicate_model.provenance.json
 (which data, which commit of each source, parameters, sizes). Vectors learn from every file in
 ../shared/data; weights and thresholds are fitted on replays of duplicate_pairs.csv rows
 (bench/duplicate_replay.py). Held-out figures: bench/duplicate_quality.py, which refits all of
@@ -28,7 +28,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 from duplicate_corpus import DEFAULT_DATA, PAIRS, TEXT_FILES, VECTOR_PARAMS, documents, pair_rows, train  # noqa: E402
 from duplicate_replay import LINK_PRECISION, POOL, SUGGEST_PRECISION, fit, trials  # noqa: E402
 
-from bot.duplicates.model import ARRAYS, PARAMS, DuplicateModel, from_file  # noqa: E402
+from bot.duplicates.model import ARRAYS, FEATURES, PARAMS, DuplicateModel, from_file  # noqa: E402
 
 PROVENANCE = ARRAYS.with_suffix(".provenance.json")
 SOURCES = {
@@ -64,11 +64,12 @@ def main(argv: list[str] | None = None) -> int:
                  for name in (PAIRS, *TEXT_FILES)},
         "vectors": {**VECTOR_PARAMS, "vocabulary": len(vectors.vocab), "documents": vectors.documents, "method": "PPMI (1/distance-weighted window, context smoothing) then truncated SVD"},
         "fit": {"rows_replayed": len(sample), "pool": POOL, "link_precision_target_on_training": LINK_PRECISION, "suggest_precision_target": SUGGEST_PRECISION,
-                "params": params},
+                "features": list(FEATURES), "params": params,
+                "method": "listwise softmax ranking weights, then a logistic confidence model of the best candidate; apart for one-line reports and reports with a description"},
         "bytes": ARRAYS.stat().st_size, "licence_note": "two sources state no licence: the model is for developing and measuring Hypercare, as the data README says",
     }, indent=1, sort_keys=True) + "\n")
     from_file()  # it loads
-    print(f"wrote {ARRAYS.relative_to(ROOT)} ({ARRAYS.stat().st_size / 1e6:.2f} MB, {len(vectors.vocab)} words x {vectors.vectors.shape[1]}), {PARAMS.name}: {params}")
+    print(f"wrote {ARRAYS.relative_to(ROOT)} ({ARRAYS.stat().st_size / 1e6:.2f} MB, {len(vectors.vocab)} words x {vectors.vectors.shape[1]}), {PARAMS.name}: link_at {params['one_line']['link_at']} (one line) / {params['report']['link_at']} (report)")
     return 0
 
 
