@@ -11,7 +11,6 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass, field
-from functools import lru_cache
 
 import bot.triage.patterns as P
 from bot.triage.chatter import PROBLEM
@@ -296,17 +295,17 @@ def _present(an: Analysis, prefix: str, weights: dict[str, float] | None, strong
     return None
 
 
-@lru_cache(maxsize=512)
-def _any_of(pattern: str) -> re.Pattern[str]:
-    """The EB cues that fired in a unit, as one pattern; compiled once per combination (re's own
-    cache is too small for the many combinations and recompiling cost more than the search)."""
-    return re.compile(pattern, re.I)
+# Each EB cue compiled case-insensitively on its own: "does any of the unit's cues match this
+# clause" is a search per cue. (It used to be one alternation per combination of cues, compiled on
+# first use: ~1.5 ms per compile, paid again for every new combination a process meets; a search
+# for an alternation succeeds exactly when one of its alternatives matches, so the clause is the same.)
+_EB_ALL_I = {name: re.compile(rx.pattern, re.I) for name, rx in _EB_ALL.items()}
 
 
-def _clause(unit: str, rx: re.Pattern[str]) -> str:
+def _clause(unit: str, rxs: tuple[re.Pattern[str], ...]) -> str:
     parts = [p for p in _CLAUSE_SPLIT.split(unit) if p and p.strip()]
     for part in parts:
-        if rx.search(part) and len(part.strip()) > 3:
+        if len(part.strip()) > 3 and any(rx.search(part) for rx in rxs):
             return part.strip(" ,;-—–")
     return unit
 
@@ -366,8 +365,8 @@ def extract_fields(text: str, *, title: str | None = None,
     if sec.get("expected"):
         fields["expected"] = _clip(sec["expected"])
     elif best := _present(an, "eb_", weights.get("eb"), _STRONG_EB, chat=chat, skip=0):
-        pats = [_EB_ALL[c].pattern for c in an.cues[best[0]] if c in _EB_ALL] if an.cues else []
-        fields["expected"] = _clip(_clause(best[1], _any_of("|".join(pats))) if pats else best[1])
+        rxs = tuple(_EB_ALL_I[c] for c in an.cues[best[0]] if c in _EB_ALL_I) if an.cues else ()
+        fields["expected"] = _clip(_clause(best[1], rxs) if rxs else best[1])
 
     # actual -----------------------------------------------------------------------
     if sec.get("actual"):
@@ -382,7 +381,7 @@ def extract_fields(text: str, *, title: str | None = None,
         else:
             for unit, cues in zip(an.units, an.cues):
                 if "ob" in cues and not (fields["steps"] and unit in fields["steps"]):
-                    fields["actual"] = _clip(_clause(unit, _OB))
+                    fields["actual"] = _clip(_clause(unit, (_OB,)))
                     break
             else:
                 said = [i for i in an.said("ob") if i >= start]
