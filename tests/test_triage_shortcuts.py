@@ -91,7 +91,59 @@ def test_every_cue_match_holds_one_of_its_hand_listed_gate_literals() -> None:
             for m in cues[name].finditer(text):
                 matched += 1
                 assert any(lit in m.group(0) for lit in gate), (name, m.group(0))
-    assert matched > 5000
+    assert matched > 100
+
+
+def test_every_position_a_cue_matches_at_starts_with_one_of_its_start_literals() -> None:
+    """cues_per_unit tries a cue only where a start literal occurs: that may skip no position at
+    which the cue matches (every such position, found by a zero-width lookahead scan, not only the
+    non-overlapping matches a plain scan reports)."""
+    import re
+
+    from bot.triage.cues import _ALL_CUES, LINE_START, START_LITERALS
+    cues = dict(_ALL_CUES)
+    assert set(START_LITERALS) <= set(cues) and not set(START_LITERALS) & LINE_START
+    anywhere = {name: re.compile(r"(?=(?:" + cues[name].pattern + r"))", cues[name].flags) for name in START_LITERALS}
+    matched = 0
+    for text in _cue_texts():
+        for name, lits in START_LITERALS.items():
+            for m in anywhere[name].finditer(text):
+                matched += 1
+                assert text.startswith(lits, m.start()), (name, text[m.start():m.start() + 40])
+    assert matched > 20000
+
+
+def test_cues_fire_in_the_units_where_a_full_scan_finds_a_match_starting() -> None:
+    """The whole of cues_per_unit's regex part (start literals, gates, one search per unit) against
+    the plain definition: a cue fires in a unit when one of its matches in the joined text starts
+    there (at a unit's start for the line-start cues)."""
+    import re
+    from bisect import bisect_right
+
+    import bot.triage.cues as C
+    words = {name for name, _vocab, _rx in C._WORD_AND_GATED}
+    anywhere = {name: re.compile(r"(?=(?:" + rx.pattern + r"))", rx.flags) for name, rx in C._ALL_CUES}
+    checked = 0
+    for text in _cue_texts():
+        units = [u for u in re.split(r"\n|(?<=[.?!]) ", text) if u.strip()]
+        if not units:
+            continue
+        fired = C.cues_per_unit(units)
+        joined = "\n".join(u[:C.UNIT_CHARS].replace("\n", " ") for u in units).lower()[:C.CUE_CHARS]
+        parts = joined.split("\n")
+        starts = [0]
+        for part in parts[:-1]:
+            starts.append(starts[-1] + len(part) + 1)
+        for name, rx in C._ALL_CUES:
+            if name in C.LINE_START:
+                plain = {i for i, part in enumerate(parts) if rx.match(part)}
+            else:
+                plain = {bisect_right(starts, m.start()) - 1 for m in anywhere[name].finditer(joined)}
+            got = {i for i, names in enumerate(fired) if name in names}
+            assert got == plain, (name, units)
+            checked += len(plain)
+        assert all(n in words or n in anywhere for names in fired for n in names)
+    assert checked > 20000
 
 
 def test_line_start_cues_fire_in_the_same_units_as_a_full_scan() -> None:
