@@ -195,3 +195,26 @@ def test_every_severity_match_holds_one_of_its_gate_literals() -> None:
                 matched += 1
                 assert any(lit in m.group(0) for lit in gate), (pattern[:40], m.group(0))
     assert matched >= len(samples)
+
+
+def test_literal_first_patterns_find_what_their_plain_patterns_find() -> None:
+    """The version pattern of extract._ENV ("v(?<!\\wv)" for "\\bv") and mask_pii's IBAN gate."""
+    import random
+    import re
+
+    from bot.triage import text as T
+    from bot.triage.extract import _ENV
+    version = next(rx for rx, _gate in _ENV if rx.pattern.startswith("v(?<!"))
+    plain = re.compile(r"\bv\d+(?:\.\d+){1,3}(?:[-+]\w+)?\b")
+    rng = random.Random(5)
+    pieces = ["v", "V", "1", "2.", ".3", "-rc1", "+b", "x", "_", " ", "(", "é", "\n", "v2.4.1", "DE89", "3704", "0044",
+              "GB", "82 ", "WEST", "1234", "5698"]
+    texts = ["".join(rng.choice(pieces) for _ in range(rng.randint(1, 25))) for _ in range(20000)] + _cue_texts()
+    hits = ibans = 0
+    for text in texts:
+        assert [m.span() for m in version.finditer(text)] == [m.span() for m in plain.finditer(text)], repr(text)
+        hits += bool(plain.search(text))
+        if T._IBAN.search(text):
+            ibans += 1
+            assert T._IBAN_START.search(text), repr(text)
+    assert hits > 1000 and ibans > 100

@@ -54,7 +54,9 @@ _ENV: tuple[tuple[re.Pattern[str], tuple[str, ...] | None], ...] = tuple((re.com
       "RHEL", "ChromeOS", "Solaris", "FreeBSD")),
     (r"\b(?:iPhone|iPad|Pixel|Galaxy|Samsung|Huawei|OnePlus|Xiaomi)(?: ?[A-Z]?\d+\w*(?: (?:Pro|Max|Plus|"
      r"Ultra|mini))*)?", ("iPhone", "iPad", "Pixel", "Galaxy", "Samsung", "Huawei", "OnePlus", "Xiaomi")),
-    (r"\bv\d+(?:\.\d+){1,3}(?:[-+]\w+)?\b", None),
+    # "\bv" written as "v(?<!\wv)": a pattern that starts with a literal lets `re` jump from "v" to
+    # "v" instead of trying every position (same matches)
+    (r"v(?<!\wv)\d+(?:\.\d+){1,3}(?:[-+]\w+)?\b", None),
     (r"\b(?:version|build|release) \d+(?:\.\d+)+\w*", ("version ", "build ", "release ")),
     (r"\b(?:prod|production|staging|sandbox|preprod|uat)(?: (?:env(?:ironment)?|server|site|app|build))?\b",
      ("prod", "staging", "sandbox", "uat")),

@@ -127,6 +127,9 @@ _NOT_A_PHONE_BEFORE = re.compile(
 # IBAN: country, check digits, up to 30 letters/digits in groups of four (checked with mod 97).
 # (It starts with a character class, not \b, so `re` can skip ahead; _iban checks the start.)
 _IBAN = re.compile(r"[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?\b")
+# Every IBAN match starts with two capitals and two digits: a text without them skips the IBAN scan
+# (a pattern that starts with a character class is scanned fast; _IBAN starts with a repeat)
+_IBAN_START = re.compile(r"[A-Z][A-Z]\d\d")
 _SSN_CUED = re.compile(r"(?i)\b(ssn|social security(?: number| no\.?)?)(\W{0,3})\d{3}[ .]?\d{2}[ .]?\d{4}\b")
 _NON_DIGIT = re.compile(r"\D")
 _WS = re.compile(r"\s+")
@@ -268,7 +271,8 @@ def mask_pii(text: str) -> str:
     if ("ssn" in lower or "social security" in lower) and _SSN_CUED.search(out):
         out = _SSN_CUED.sub(lambda m: f"{m.group(1)}{m.group(2)}[ssn]", out)
     if _DIGIT_RUN.search(out):
-        out = _IBAN.sub(_iban, out)                   # first: its digits are no card or phone number
+        if _IBAN_START.search(out):
+            out = _IBAN.sub(_iban, out)               # first: its digits are no card or phone number
         out = _CARD.sub(_card, out)
         out = _PHONE.sub(_phone, out)
     return out
