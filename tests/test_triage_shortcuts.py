@@ -218,3 +218,43 @@ def test_literal_first_patterns_find_what_their_plain_patterns_find() -> None:
             ibans += 1
             assert T._IBAN_START.search(text), repr(text)
     assert hits > 1000 and ibans > 100
+
+
+def _sub_texts() -> list[str]:
+    import random
+    rng = random.Random(7)
+    words = ("typo in the docs", "docs are wrong", "[docs]:", "\n", "wrong totals", "duplicated rows", "data loss",
+             "orders were gone", "export is empty", "don't add up", "slow", "timed out", "takes 10s", "oom", "p95",
+             "webhook", "api", "sso", "oauth2", "3rd-party", "sync with", "google login", "confusing", "hard to find",
+             "ui", "button is hidden", "can't find the", "too small", "a11y", "the", "it", ",", "x", "build", "guide")
+    texts = [" ".join(rng.choice(words) for _ in range(rng.randint(1, 40))) for _ in range(3000)]
+    return texts + [t[:520] for t in _cue_texts()]
+
+
+def test_every_position_a_sub_category_rule_matches_at_starts_with_one_of_its_start_literals() -> None:
+    import re
+
+    from bot.triage import category as C
+    rules = dict(C._SUB_RULES)
+    assert set(C.SUB_START_LITERALS) == set(rules) and C.SUB_LINE_START <= set(rules)
+    anywhere = {name: re.compile(r"(?=(?:" + rx.pattern + r"))", rx.flags) for name, rx in rules.items()}
+    matched = 0
+    for text in _sub_texts():
+        for name, lits in C.SUB_START_LITERALS.items():
+            for m in anywhere[name].finditer(text):
+                at = m.start()
+                matched += 1
+                assert text.startswith(lits, at) or (name in C.SUB_LINE_START and (at == 0 or text[at - 1] == "\n")), \
+                    (name, text[at:at + 40])
+    assert matched > 20000
+
+
+def test_sub_category_hits_are_those_of_a_plain_scan() -> None:
+    from bot.triage import category as C
+    checked = 0
+    for text in _sub_texts():
+        for name, rx in C._SUB_RULES:
+            plain = [m.group(0) for m in rx.finditer(text)]
+            assert C._hits(name, rx, text) == plain, (name, text)
+            checked += len(plain)
+    assert checked > 20000
