@@ -258,3 +258,28 @@ def test_sub_category_hits_are_those_of_a_plain_scan() -> None:
             assert C._hits(name, rx, text) == plain, (name, text)
             checked += len(plain)
     assert checked > 20000
+
+
+def test_every_position_a_severity_pattern_matches_at_starts_with_one_of_its_start_literals() -> None:
+    import re
+
+    from bot.triage import severity as S
+    samples = ["site is down for everyone", "payments failing for all users", "card was declined", "can't log in",
+               "getting logged out", "data loss: records were deleted", "someone else's invoices", "wrong totals",
+               "charged twice", "typo in the button label", "workaround: refresh fixes it", "works after a retry",
+               "500 errors everywhere", "whole app is broken", "lost all my data", "totals don't add up",
+               "other users' data", "temporary fix", "cannot sign in", "couldn't login", "keeps getting kicked out",
+               "timed out", "times out", "won't load", "100 % of orders", "company-wide outage", "double-charged"]
+    texts = samples + [" ".join(samples)] + [t[:600] for t in _cue_texts()] + _sub_texts()
+    patterns = {rx.pattern: rx for rx in vars(S).values() if isinstance(rx, re.Pattern)}
+    assert set(S.START_LITERALS) <= set(patterns)
+    anywhere = {p: re.compile(r"(?=(?:" + p + r"))", patterns[p].flags) for p in S.START_LITERALS}
+    matched = 0
+    for text in texts:
+        for pattern, lits in S.START_LITERALS.items():
+            for m in anywhere[pattern].finditer(text):
+                matched += 1
+                assert text.startswith(lits, m.start()), (pattern[:40], text[m.start():m.start() + 40])
+            first = patterns[pattern].search(text)
+            assert S._first(patterns[pattern], text) == (first.group(0).lower() if first else None)
+    assert matched > 20000
