@@ -74,6 +74,7 @@ _TOKEN_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz'")
 _WORD_AND_GATED: tuple[tuple[str, frozenset[str], re.Pattern[str] | None], ...] = (
     *((name, vocab, None) for name, vocab in P.EB_IMPLICIT_WORDS.items()),
     *_GATED, ("ob", _OB_WORDS, None))
+SCAN_SHORT = 160           # shorter texts: a regex scan is cheaper than the start literal searches
 UNIT_CHARS = 400
 CUE_CHARS = 1500           # cues are looked for in the first 1500 characters of the units
 
@@ -88,12 +89,13 @@ def cues_per_unit(units: list[str]) -> list[list[str]]:
         starts.append(starts[-1] + len(part) + 1)
     out: list[list[str]] = [[] for _ in units]
     last = len(starts) - 1
+    literals = START_LITERALS if len(joined) >= SCAN_SHORT else {}
     for name, rx in _ALL_CUES:
-        lits = START_LITERALS.get(name)
+        lits = literals.get(name)
         if lits is not None:
             _first_per_unit(name, rx, lits, joined, starts, out)
             continue
-        gate = LITERAL_GATES.get(name)
+        gate = LITERAL_GATES.get(name) or START_LITERALS.get(name)   # a start literal is in every match
         if gate is not None and not holds_any(joined, gate):
             continue
         if name in LINE_START:              # each unit on its own (endpos: no match runs into the next)

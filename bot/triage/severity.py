@@ -12,6 +12,7 @@ __all__ = ["SEVERITIES", "BUG_LIKE", "severity_for"]
 SEVERITIES = ("critical", "high", "medium", "low")
 BUG_LIKE = ("bug", "performance", "usability", "integration", "data")
 _LOW_BY_DEFAULT = ("feature_request", "question", "documentation")
+SCAN_SHORT = 160           # shorter texts: a plain regex scan is cheaper than the literal searches
 SCAN_CHARS = 600           # impact words are looked for in the first 600 characters (title first)
 
 
@@ -73,7 +74,7 @@ _SOME = _rx(r"\b(?:some|a few|several|certain|one|a couple of|intermittent\w*|so
 
 
 def _first(rx: re.Pattern[str], text: str) -> str | None:
-    lits = START_LITERALS.get(rx.pattern)
+    lits = START_LITERALS.get(rx.pattern) if len(text) >= SCAN_SHORT else None
     if lits is not None:
         m = _leftmost(rx, lits, text)
     else:
