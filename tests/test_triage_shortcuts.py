@@ -283,3 +283,23 @@ def test_every_position_a_severity_pattern_matches_at_starts_with_one_of_its_sta
             first = patterns[pattern].search(text)
             assert S._first(patterns[pattern], text) == (first.group(0).lower() if first else None)
     assert matched > 20000
+
+
+def test_the_phone_pattern_finds_what_the_plain_alternation_finds() -> None:
+    import random
+    import re
+
+    from bot.triage import text as T
+    plain = re.compile(
+        r"(?:\+\d{1,3}[ .-]?(?:\(\d{1,4}\)[ .-]?)?\d{1,4}(?:[ .-]?\d{2,5}){1,4}|\(\d{2,4}\)[ .-]?\d{3,4}[ .-]?\d{3,5}"
+        r"|\d{3}[-. ]\d{3}[-. ]\d{4}|0\d{2,4}[ /-]\d{3,4}(?:[ -]?\d{2,5}){0,2})(?![\w.-]*\w)")
+    rng = random.Random(11)
+    pieces = ["+", "(", ")", "0", "1", "5", "9", "12", "555", "4567", " ", ".", "-", "/", "x", "_", "\u0663", "+49 170 1234567",
+              "(555) 123-4567", "0170 1234567"]
+    texts = ["".join(rng.choice(pieces) for _ in range(rng.randint(1, 20))) for _ in range(30000)] + _cue_texts()
+    hits = 0
+    for text in texts:
+        spans = [m.span() for m in plain.finditer(text)]
+        assert [m.span() for m in T._PHONE.finditer(text)] == spans, repr(text)
+        hits += len(spans)
+    assert hits > 10000

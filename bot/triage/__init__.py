@@ -65,7 +65,11 @@ def make_title(text: str, *, title: str | None = None) -> str:
             source = line
             break
         source = source or text
-    plain = mask_pii(slack_to_text(source))
+    return _title_from(mask_pii(slack_to_text(source)), title)
+
+
+def _title_from(plain: str, title: str | None) -> str:
+    """make_title's clean-up of the chosen line, already as plain masked text."""
     plain = _USER_ID.sub(" ", plain)
     plain = _MD_INLINE.sub("", _MD_LINE.sub("", plain))
     plain = collapse_ws(plain).strip(" :,-—–")
@@ -87,7 +91,9 @@ def triage(*, text: str, title: str | None = None, affected_count: int = 1) -> T
     """Triage one report. `title` is for GitHub-style input (title + body); chat passes text only."""
     text = text or ""
     description, masked_title = prepare_input(text=text, title=title)
-    plain_title = make_title(text, title=title)
+    # a given title is the line make_title uses: its masked text is already at hand
+    plain_title = _title_from(masked_title, title) if masked_title is not None and title and title.strip() \
+        else make_title(text, title=title)
     chatter = title is None and is_chatter(description)
     if chatter:
         return Triage(is_report=False, category="question", severity="low", title=plain_title,
