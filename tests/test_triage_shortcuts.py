@@ -303,3 +303,28 @@ def test_the_phone_pattern_finds_what_the_plain_alternation_finds() -> None:
         assert [m.span() for m in T._PHONE.finditer(text)] == spans, repr(text)
         hits += len(spans)
     assert hits > 10000
+
+
+def test_heading_field_tries_the_heading_pattern_only_where_it_can_match() -> None:
+    import random
+
+    from bot.triage import patterns as P
+
+    def plain(line: str) -> str | None:              # heading_field as written before the shortcut
+        m = P._HEADING.match(line)
+        if m and (line.lstrip().startswith(("#", "**", "__")) or line.rstrip().endswith(":")):
+            head = m.group(1).strip(" *_:#").strip()
+        elif line.rstrip().endswith(":") and len(line) <= 50:
+            head = line.rstrip(": ").strip(" *_-#")
+        else:
+            return None
+        return next((name for name, rx in P._HEADING_WORD.items() if rx.match(head)), None)
+
+    rng = random.Random(13)
+    pieces = ["#", "##", "**", "__", "*", "_", " ", "\t", "\u00a0", ":", "Steps to reproduce", "Expected", "env", "x", "-"]
+    lines = ["".join(rng.choice(pieces) for _ in range(rng.randint(1, 8))) for _ in range(30000)]
+    found = 0
+    for line in lines + [t for text in _cue_texts()[3000:] for t in text.split("\n")]:
+        assert P.heading_field(line) == plain(line), repr(line)
+        found += plain(line) is not None
+    assert found > 1000

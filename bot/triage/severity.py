@@ -74,14 +74,11 @@ _SOME = _rx(r"\b(?:some|a few|several|certain|one|a couple of|intermittent\w*|so
 
 
 def _first(rx: re.Pattern[str], text: str) -> str | None:
+    gate = GATES.get(rx.pattern)
+    if gate is not None and not _holds_any(text, gate):   # `in` stops at the first literal found
+        return None
     lits = START_LITERALS.get(rx.pattern) if len(text) >= SCAN_SHORT else None
-    if lits is not None:
-        m = _leftmost(rx, lits, text)
-    else:
-        gate = GATES.get(rx.pattern)
-        if gate is not None and not _holds_any(text, gate):
-            return None
-        m = rx.search(text)
+    m = _leftmost(rx, lits, text) if lits is not None else rx.search(text)
     return m.group(0).lower() if m else None
 
 
