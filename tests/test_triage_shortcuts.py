@@ -328,3 +328,14 @@ def test_heading_field_tries_the_heading_pattern_only_where_it_can_match() -> No
         assert P.heading_field(line) == plain(line), repr(line)
         found += plain(line) is not None
     assert found > 1000
+
+
+def test_triage_titles_are_make_title_of_the_input() -> None:
+    """triage() reuses the masked text or title for the title line: the same title make_title makes."""
+    from bot.triage import make_title, triage
+    texts = ["Login fails with 502 since the deploy", "hi team\ncheckout broken for jane@example.com", "  ",
+             "<!-- template -->\n### Bug\nIt crashes", "<@U123ABC> card 4111 1111 1111 1111 declined. Please help",
+             "ok", "*Steps:* open settings. *Expected:* saved."] + _cue_texts()[:400] + _cue_texts()[3000:3300]
+    for text in texts:
+        for title in (None, "", "  ", "Crash on save for +49 170 1234567", text[:40]):
+            assert triage(text=text, title=title).title == make_title(text, title=title), (text[:60], title)
