@@ -339,3 +339,36 @@ def test_triage_titles_are_make_title_of_the_input() -> None:
     for text in texts:
         for title in (None, "", "  ", "Crash on save for +49 170 1234567", text[:40]):
             assert triage(text=text, title=title).title == make_title(text, title=title), (text[:60], title)
+
+
+def test_environment_patterns_are_tried_at_their_start_literals_only() -> None:
+    import csv
+    import random
+    import re
+    import sys
+    from pathlib import Path
+
+    from bot.triage.extract import _ENV, _ENV_STARTS, _matches_at
+    samples = ["Chrome 131 on macOS 14", "IE 11", "IE11", "Internet Explorer", "Windows Server 2019 x64", "Win 10", "OS X",
+               "iPhone 15 Pro Max", "Galaxy S23 Ultra", "version 2.4.1", "build 10.0.1", "prod server", "preprod",
+               "uat environment", "Edge 120", "Ubuntu 22.04", "ChromeOS", "Mac OS X", "iPadOS 17", "Chromium 120"]
+    rng = random.Random(17)
+    texts = [" ".join(rng.choice(samples + ["x", "(", "_", "a", "1", ","]) for _ in range(rng.randint(1, 12)))
+             for _ in range(3000)]
+    csv.field_size_limit(sys.maxsize)
+    for name, col in (("issue_reports_labelled.csv", "body"), ("bug_reports_ob_eb_s2r.csv", "description")):
+        path = Path("/work/shared/data") / name
+        if path.exists():
+            with path.open(newline="", encoding="utf-8") as fh:
+                texts += [row[col][:1500] for row in csv.DictReader(fh)]
+    patterns = {rx.pattern: rx for rx, _gate in _ENV}
+    assert set(_ENV_STARTS) <= set(patterns)
+    matched = 0
+    for text in texts:
+        for pattern, lits in _ENV_STARTS.items():
+            for m in re.finditer(r"(?=(?:" + pattern + r"))", text):
+                matched += 1
+                assert text.startswith(lits, m.start()), (pattern[:30], text[m.start():m.start() + 30])
+            plain = [m.span() for m in patterns[pattern].finditer(text)]
+            assert [m.span() for m in _matches_at(patterns[pattern], lits, text)] == plain
+    assert matched > 3000

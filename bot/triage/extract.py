@@ -61,6 +61,36 @@ _ENV: tuple[tuple[re.Pattern[str], tuple[str, ...] | None], ...] = tuple((re.com
     (r"\b(?:prod|production|staging|sandbox|preprod|uat)(?: (?:env(?:ironment)?|server|site|app|build))?\b",
      ("prod", "staging", "sandbox", "uat")),
 ))
+# Start literals of the gated _ENV patterns (every position at which one matches starts with one of
+# its literals: tests/test_triage_shortcuts.py checks every such position): they are tried only
+# there, which finds what finditer finds without a scan of every position for the leading \b.
+_ENV_STARTS: dict[str, tuple[str, ...]] = dict(zip((rx.pattern for rx, gate in _ENV if gate is not None), (
+    ("Chrom", "Firefox", "Safari", "Edge", "Opera", "Brave", "IE", "Internet Explorer"),
+    ("iOS", "iPadOS", "Android", "Win", "macOS", "Mac", "OS X", "Linux", "Ubuntu", "Debian", "Fedora", "CentOS", "RHEL",
+     "ChromeOS", "Solaris", "FreeBSD"),
+    ("iPhone", "iPad", "Pixel", "Galaxy", "Samsung", "Huawei", "OnePlus", "Xiaomi"),
+    ("version ", "build ", "release "),
+    ("prod", "staging", "sandbox", "preprod", "uat"),
+), strict=True))
+
+
+def _matches_at(rx: re.Pattern[str], lits: tuple[str, ...], text: str) -> list[re.Match[str]]:
+    """rx.finditer(text) (matches are never empty), trying rx only where a start literal occurs."""
+    at: list[int] = []
+    for lit in lits:
+        pos = text.find(lit)
+        while pos >= 0:
+            at.append(pos)
+            pos = text.find(lit, pos + 1)
+    found: list[re.Match[str]] = []
+    after = 0
+    for pos in sorted(at):
+        if pos >= after and (m := rx.match(text, pos)) is not None:
+            found.append(m)
+            after = m.end()
+    return found
+
+
 # "Eclipse 3.1 RC2", "React 18.2.0": find the version number first (a digit start scans fast),
 # then look just before it for a capitalised product name.
 _VERSION = re.compile(r"\d+\.\d+(?:\.\d+)*(?: ?(?:RC|M|rc|beta|alpha)\d*)?\b")
@@ -313,8 +343,13 @@ def _clause(unit: str, rxs: tuple[re.Pattern[str], ...]) -> str:
 
 
 def _env_mentions(text: str) -> list[tuple[int, str]]:
-    out = [(m.start(), m.group(0).strip()) for rx, gate in _ENV
-           if gate is None or holds_any(text, gate) for m in rx.finditer(text)]
+    out: list[tuple[int, str]] = []
+    for rx, gate in _ENV:
+        lits = _ENV_STARTS.get(rx.pattern)
+        if lits is not None:
+            out.extend((m.start(), m.group(0).strip()) for m in _matches_at(rx, lits, text))
+        elif gate is None or holds_any(text, gate):
+            out.extend((m.start(), m.group(0).strip()) for m in rx.finditer(text))
     for m in _VERSION.finditer(text):
         s = m.start()
         if s and (text[s - 1] != " " or (s > 1 and text[s - 2] in ".v")):
