@@ -23,6 +23,7 @@ __all__ = ["DETAILS", "Analysis", "analyse", "detail_features", "extract_fields"
 DETAILS = ("steps", "expected", "actual", "environment")
 MAX_SPAN = 300
 CHAT_UNITS = 3
+ENV_SHORT = 160            # shorter texts: a regex scan is cheaper than the start literal searches
 ENV_CHARS = 1500           # environment mentions are looked for in the first 1500 characters
 MAX_UNITS = 80             # long logs/stack traces: cues are looked for in the first 80 units
 SENTENCE_P = 0.5           # a unit "says" OB / EB / S2R when the sentence model gives p >= this
@@ -344,8 +345,9 @@ def _clause(unit: str, rxs: tuple[re.Pattern[str], ...]) -> str:
 
 def _env_mentions(text: str) -> list[tuple[int, str]]:
     out: list[tuple[int, str]] = []
+    starts = _ENV_STARTS if len(text) >= ENV_SHORT else {}   # short texts: gate, then a plain scan
     for rx, gate in _ENV:
-        lits = _ENV_STARTS.get(rx.pattern)
+        lits = starts.get(rx.pattern)
         if lits is not None:
             out.extend((m.start(), m.group(0).strip()) for m in _matches_at(rx, lits, text))
         elif gate is None or holds_any(text, gate):
