@@ -1,7 +1,10 @@
 """The speed shortcuts of bot.triage find exactly what the plain patterns they replace find:
-the rewritten lookbehind patterns, mask_pii's digit gate and the cue scan's hand-listed literal
-gates. (Randomized inputs with fixed seeds.)"""
+the rewritten lookbehind patterns, mask_pii's digit and IBAN gates, the hand-listed literal gates
+and start literals of the cue, sub-category, severity and environment patterns (checked at every
+position where a pattern matches), and the title reuse. (Randomized inputs with fixed seeds.)"""
 from __future__ import annotations
+
+from functools import lru_cache
 
 from bot.triage import mask_pii
 
@@ -57,6 +60,7 @@ def test_sentence_split_and_inline_labels_match_their_lookbehind_patterns() -> N
         assert _INLINE_LABEL.sub(_label_break, line) == inline_label.sub("\n", line), repr(line)
 
 
+@lru_cache(maxsize=1)      # read once: several tests scan the same texts (none changes the list)
 def _cue_texts() -> list[str]:
     import random
     rng = random.Random(3)
