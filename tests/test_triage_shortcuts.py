@@ -376,3 +376,29 @@ def test_environment_patterns_are_tried_at_their_start_literals_only() -> None:
             plain = [m.span() for m in patterns[pattern].finditer(text)]
             assert [m.span() for m in _matches_at(patterns[pattern], lits, text)] == plain
     assert matched > 3000
+
+
+def test_fences_are_put_aside_as_the_fence_pattern_finds_them() -> None:
+    import random
+    import re
+
+    from bot.triage import text as T
+
+    def plain(text: str) -> tuple[str, list[str]]:     # slack_to_text's fence step as it was written
+        fences: list[str] = []
+
+        def keep(m: re.Match[str]) -> str:
+            fences.append(m.group(0))
+            return f"\x00{len(fences) - 1}\x00"
+        return T._FENCE.sub(keep, text), fences
+
+    rng = random.Random(19)
+    pieces = ["`", "``", "```", "````", "x", " ", "\n", "code", "*b*"]
+    texts = ["".join(rng.choice(pieces) for _ in range(rng.randint(1, 16))) for _ in range(30000)]
+    with_fence = 0
+    for text in texts:
+        fences: list[str] = []
+        out = T._keep_fences(text, fences)
+        assert (out, fences) == plain(text), repr(text)
+        with_fence += bool(fences)
+    assert with_fence > 5000

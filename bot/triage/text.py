@@ -56,12 +56,7 @@ def slack_to_text(text: str) -> str:
     if not text:
         return ""
     fences: list[str] = []
-
-    def keep_fence(m: re.Match[str]) -> str:
-        fences.append(m.group(0))
-        return f"\x00{len(fences) - 1}\x00"
-
-    out = _FENCE.sub(keep_fence, text) if "```" in text else text
+    out = _keep_fences(text, fences) if "```" in text else text
     if "<" in out:
         out = _ANGLE.sub(_angle, out)
     if "`" in out:
@@ -76,6 +71,24 @@ def slack_to_text(text: str) -> str:
         out = re.sub(r"\x00(\d+)\x00", lambda m: fences[int(m.group(1))], out)
     # Slack escapes only these three; unescape last so "&lt;b&gt;" never becomes markup above.
     return out.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
+def _keep_fences(text: str, fences: list[str]) -> str:
+    """_FENCE.sub with each fence put aside in `fences` and replaced by its NUL-delimited index.
+    Written with str.find: the lazy ".*?" of _FENCE steps through a fence one character at a
+    time; its match is the span from a "```" to the next "```" that starts after it (and once a
+    "```" has no closing one, no later one has)."""
+    parts: list[str] = []
+    pos = 0
+    while (start := text.find("```", pos)) >= 0 and (end := text.find("```", start + 3)) >= 0:
+        fences.append(text[start:end + 3])
+        parts.append(text[pos:start])
+        parts.append(f"\x00{len(fences) - 1}\x00")
+        pos = end + 3
+    if not parts:
+        return text
+    parts.append(text[pos:])
+    return "".join(parts)
 
 
 def strip_html_comments(text: str) -> str:
