@@ -24,9 +24,8 @@ _ALL_CUES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
 # the cue matches, not only where a scan reports a match). The cue is then tried only where a
 # literal occurs (a few `find` C substring searches, then `match` at those positions): the
 # leftmost such position that matches is the leftmost match a full regex scan finds, and a scan
-# of a pattern that starts with \b makes `re` try every position of the text. Cues without
-# start literals (s2r_code, s2r_config: patterns `re` scans fast, or that fire in most texts) are
-# scanned as before.
+# of a pattern that starts with \b makes `re` try every position of the text. s2r_config (a
+# pattern `re` scans fast: it starts with a literal) is scanned as before.
 START_LITERALS: dict[str, tuple[str, ...]] = {
     "eb_expect": ("expect",),
     "eb_should": ("should",),
@@ -51,7 +50,9 @@ START_LITERALS: dict[str, tuple[str, ...]] = {
     "s2r_example": ("test", "example", "sample", "snippet", "attach", "the following", "following ", "simple ",
                     "here is", "below"),
     "s2r_url": ("http", "www."),
+    "s2r_code": (";", "{", "}"),          # and unit starts (its "^" alternative): LINE_TOO
 }
+LINE_TOO = frozenset({"s2r_code"})        # start literals of these cues miss the matches at a unit start
 # Literal gates for the line-start cues: every match contains one of these strings, so a text
 # holding none of them is not tried at all
 LITERAL_GATES: dict[str, tuple[str, ...]] = {
@@ -93,9 +94,10 @@ def cues_per_unit(units: list[str]) -> list[list[str]]:
     for name, rx in _ALL_CUES:
         lits = literals.get(name)
         if lits is not None:
-            _first_per_unit(name, rx, lits, joined, starts, out)
+            _first_per_unit(name, rx, lits, joined, starts, out, name in LINE_TOO)
             continue
-        gate = LITERAL_GATES.get(name) or START_LITERALS.get(name)   # a start literal is in every match
+        # a start literal is in every match (not so for a match at a unit start)
+        gate = LITERAL_GATES.get(name) or (START_LITERALS.get(name) if name not in LINE_TOO else None)
         if gate is not None and not holds_any(joined, gate):
             continue
         if name in LINE_START:              # each unit on its own (endpos: no match runs into the next)
@@ -139,10 +141,11 @@ def cues_per_unit(units: list[str]) -> list[list[str]]:
 
 
 def _first_per_unit(name: str, rx: re.Pattern[str], lits: tuple[str, ...], joined: str, starts: list[int],
-                    out: list[list[str]]) -> None:
+                    out: list[list[str]], line_too: bool = False) -> None:
     """The units in which `rx` matches, trying it only where one of its start literals occurs
-    (the same units as a scan that searches again from the next unit's start after each hit)."""
-    at: list[int] = []
+    (and at every unit start with `line_too`): the same units as a scan that searches again from
+    the next unit's start after each hit."""
+    at: list[int] = starts[:] if line_too else []
     for lit in lits:
         pos = joined.find(lit)
         while pos >= 0:
