@@ -57,15 +57,22 @@ def _cut(text: str, limit: int = TITLE_MAX) -> str:
 
 def make_title(text: str, *, title: str | None = None) -> str:
     """One clean line: the given title, else the first meaningful sentence; no markup, no ids, no PII."""
-    source = title if title and title.strip() else None
-    if source is None:
-        for line in strip_html_comments(text).splitlines():
-            if _SKIP_LINE.match(line.strip()) or not _USER_ID.sub("", line).strip(" :,"):
-                continue
-            source = line
-            break
-        source = source or text
-    plain = mask_pii(slack_to_text(source))
+    return _title_from(mask_pii(slack_to_text(_title_source(text, title))), title)
+
+
+def _title_source(text: str, title: str | None) -> str:
+    """The line a title is made from: the given title, else the first meaningful line of the text."""
+    if title and title.strip():
+        return title
+    for line in (strip_html_comments(text) if "<!--" in text else text).splitlines():
+        if _SKIP_LINE.match(line.strip()) or not _USER_ID.sub("", line).strip(" :,"):
+            continue
+        return line
+    return text
+
+
+def _title_from(plain: str, title: str | None) -> str:
+    """make_title's clean-up of the chosen line, already as plain masked text."""
     plain = _USER_ID.sub(" ", plain)
     plain = _MD_INLINE.sub("", _MD_LINE.sub("", plain))
     plain = collapse_ws(plain).strip(" :,-—–")
@@ -79,15 +86,24 @@ def make_title(text: str, *, title: str | None = None) -> str:
 def prepare_input(*, text: str, title: str | None = None) -> tuple[str, str | None]:
     """(description, title) as triage analyses them: Slack markup to text, PII masked.
     bench/train_triage_model.py trains on exactly this, so training and runtime see the same text."""
-    description = mask_pii(slack_to_text(text or "")).strip()
-    return description, (mask_pii(slack_to_text(title)) if title else None)
+    masked, masked_title = _prepare(text, title)
+    return masked.strip(), masked_title
+
+
+def _prepare(text: str, title: str | None) -> tuple[str, str | None]:
+    """prepare_input before the description is stripped (make_title may use the whole text)."""
+    return mask_pii(slack_to_text(text or "")), (mask_pii(slack_to_text(title)) if title else None)
 
 
 def triage(*, text: str, title: str | None = None, affected_count: int = 1) -> Triage:
     """Triage one report. `title` is for GitHub-style input (title + body); chat passes text only."""
     text = text or ""
-    description, masked_title = prepare_input(text=text, title=title)
-    plain_title = make_title(text, title=title)
+    masked, masked_title = _prepare(text, title)
+    description = masked.strip()                  # = prepare_input(text=text, title=title)
+    # make_title's line is often the given title or the whole (one-line) text, masked just above
+    source = _title_source(text, title)
+    plain_title = _title_from(masked_title if source is title else masked if source == text
+                              else mask_pii(slack_to_text(source)), title)
     chatter = title is None and is_chatter(description)
     if chatter:
         return Triage(is_report=False, category="question", severity="low", title=plain_title,

@@ -75,6 +75,28 @@ _SUB_RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
         r"too small|overlap\w*|cut off|misaligned|layout|contrast|accessib\w*|a11y|screen reader|unclear|"
         r"tooltip|discoverab\w*|clunky|annoying|too many clicks)\b")),
 )
+# Hand-listed start literals of the _SUB_RULES (every position at which a rule matches starts with
+# one of them, or is a line start where a rule has a "^" alternative; tests/test_triage_shortcuts.py
+# checks every such position): the rules are then tried only there, as in cues.py. A pattern that
+# starts with \b makes `re` try every position of the text; a few `find` calls are cheaper.
+SUB_START_LITERALS: dict[str, tuple[str, ...]] = {
+    "documentation": ("typo in", "doc", "readme", "guide", "help ", "tutorial", "changelog", "broken link", "missing ",
+                      "undocumented", "not documented", "update ", "fix ", "improve "),
+    "data": ("wrong ", "incorrect ", "inconsistent ", "mismatch", "missing ", "lost ", "duplicat", "deleted ", "data ",
+             "corrupt", "records ", "orders ", "rows ", "export", "csv ", "excel ", "report ", "out of sync", "don",
+             "doesn"),
+    "performance": ("slow", "latency", "lag", "time", "take", "perf", "memory ", "high ", "cpu ", "out of memory", "oom",
+                    "sluggish", "hang", "freez", "unresponsive", "spin", "load", "p9"),
+    "integration": ("webhook", "api", "rest endpoint", "endpoint", "salesforce", "hubspot", "zapier", "stripe", "paypal",
+                    "jira", "okta", "auth0", "sso", "saml", "oauth", "third", "3rd", "integration", "callback url",
+                    "sync", "connector", "slack app", "google ", "microsoft ", "sendgrid", "twilio", "shopify"),
+    "usability": ("confus", "hard to", "not intuitive", "unintuitive", "ux", "ui", "usability", "button", "link",
+                  "option", "setting", "menu", "can", "where is the", "too ", "overlap", "cut off", "misaligned",
+                  "layout", "contrast", "accessib", "a11y", "screen reader", "unclear", "tooltip", "discoverab",
+                  "clunky", "annoying"),
+}
+SUB_LINE_START = frozenset({"documentation"})       # rules with a "^" alternative
+SUB_SCAN_CHARS = 160       # shorter texts: a plain scan is as cheap as the literal searches
 _FOCUS_CHARS = 400
 _PROBLEM = re.compile(PROBLEM.pattern)   # lower-case text: no re.I needed
 _REQUEST = re.compile(REQUEST.pattern)
@@ -84,13 +106,44 @@ def sub_category(text: str) -> tuple[str, str | None]:
     """("bug" | a sub-category, the phrase that decided it)."""
     text = text.lower()
     best: tuple[int, int, str, str] | None = None
+    short = len(text) < SUB_SCAN_CHARS
     for order, (name, rx) in enumerate(_SUB_RULES):
-        hits = [m.group(0) for m in rx.finditer(text)]
+        hits = [m.group(0) for m in rx.finditer(text)] if short else _hits(name, rx, text)
         if hits:
             key = (len(set(hits)), -order)
             if best is None or key > best[:2]:
                 best = (key[0], key[1], name, hits[0])
     return (best[2], best[3].lower()) if best else ("bug", None)
+
+
+def _hits(name: str, rx: re.Pattern[str], text: str) -> list[str]:
+    """What rx.finditer(text) finds, trying the rule only where one of its start literals occurs:
+    the leftmost such position that matches is where a scan would find the next match."""
+    at: list[int] = []
+    for lit in SUB_START_LITERALS[name]:
+        pos = text.find(lit)
+        while pos >= 0:
+            at.append(pos)
+            pos = text.find(lit, pos + 1)
+    if name in SUB_LINE_START:
+        at.append(0)
+        pos = text.find("\n")
+        while pos >= 0:
+            at.append(pos + 1)
+            pos = text.find("\n", pos + 1)
+    if not at:
+        return []
+    at.sort()
+    hits: list[str] = []
+    after = 0                                   # a match ends here: the scan goes on from there
+    for pos in at:
+        if pos < after:
+            continue
+        m = rx.match(text, pos)
+        if m is not None:
+            hits.append(m.group(0))
+            after = m.end()
+    return hits
 
 
 def _bug(head: str, reasons: list[str], why: str) -> tuple[str, list[str]]:

@@ -19,31 +19,44 @@ _ALL_CUES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
     (name, re.compile(rx.pattern, (rx.flags & ~re.I) | re.M))
     for name, rx in (*P.EB_CUES.items(), *P.EB_IMPLICIT.items(), *P.EB_COUNTER.items(), *P.S2R_CUES.items())
     if name not in P.EB_GATES)
-# Hand-listed literal gates: every match of the cue contains one of these strings (checked on the
-# development data and random texts by tests/test_triage_shortcuts.py), so a text holding none of
-# them is not scanned at all; `in` is a C substring search, far cheaper than a regex pass. Cues
-# that fire in most texts, or whose words are too common ("to", "if", "i"), have no gate.
-LITERAL_GATES: dict[str, tuple[str, ...]] = {
+# Hand-listed start literals: every match of the cue starts with one of these strings (checked on
+# the development data and random texts by tests/test_triage_shortcuts.py: at every position where
+# the cue matches, not only where a scan reports a match). The cue is then tried only where a
+# literal occurs (a few `find` C substring searches, then `match` at those positions): the
+# leftmost such position that matches is the leftmost match a full regex scan finds, and a scan
+# of a pattern that starts with \b makes `re` try every position of the text. s2r_config (a
+# pattern `re` scans fast: it starts with a literal) is scanned as before.
+START_LITERALS: dict[str, tuple[str, ...]] = {
     "eb_expect": ("expect",),
     "eb_should": ("should",),
-    "eb_would_like": ("like", "love", "prefer", "want", "expect", "rather", "wish"),
-    "eb_would_be": (" be", "ideally"),
+    "eb_would_like": ("would ", "i'd ", "id ", "we'd ", "wed ", "wish"),
+    "eb_would_be": ("it ", "that ", "this ", "would be ", "ideally"),
     "eb_supposed": ("supposed", "meant", "intended", "designed", "ought"),
     "eb_instead": ("instead of", "rather than"),
-    "eb_want": ("want", "need"),
+    "eb_need": ("need", "has ", "have ", "must", "shall", "require"),
+    "eb_want": ("i ", "we ", "user", "want"),
     "eb_correct": ("correct", "proper", "desired", "right", "normal", "intended", "same", "consistent"),
-    "eb_able": ("able to", "allow", "way"),
-    "eb_worked": ("used to", "worked", "previously", "works"),
-    "eb_please": ("please", "could", "can", "suggest"),
+    "eb_able": ("be able", "allow", "there "),
+    "eb_worked": ("used to", "worked ", "previously", "works "),
+    "eb_please": ("please", "could ", "can ", "suggest"),
     "eb_as": ("as ", "per "),
-    "eb_label": ("expect", "desired", "what", "eb"),
     "eb_question": ("?",),
-    "s2r_label": ("step", "repro", "str"),
-    "s2r_when_ing": ("ing",),
+    "s2r_label": ("step", "to reproduce", "repro", "str"),
+    "s2r_when_i": ("when", "if ", "after ", "once ", "while ", "before "),
+    "s2r_when_ing": ("when ", "after ", "while ", "by ", "upon ", "before "),
+    "s2r_i_did": ("i ", "i'"),
     "s2r_then": ("then", "afterwards", "subsequently", "finally", "next,"),
     "s2r_menu": ("->", "=>", "\u2192", " > ", "menu", "dialog", "tab", "button"),
-    "s2r_example": ("test", "example", "sample", "snippet", "attach", "following", "simple", "here is", "below"),
+    "s2r_example": ("test", "example", "sample", "snippet", "attach", "the following", "following ", "simple ",
+                    "here is", "below"),
     "s2r_url": ("http", "www."),
+    "s2r_code": (";", "{", "}"),          # and unit starts (its "^" alternative): LINE_TOO
+}
+LINE_TOO = frozenset({"s2r_code"})        # start literals of these cues miss the matches at a unit start
+# Literal gates for the line-start cues: every match contains one of these strings, so a text
+# holding none of them is not tried at all
+LITERAL_GATES: dict[str, tuple[str, ...]] = {
+    "eb_label": ("expect", "desired", "what", "eb"),
 }
 # cues that can only match at a unit start ("^" under re.M): tried at line starts only
 LINE_START = frozenset({"eb_label", "s2r_imperative"})
@@ -62,6 +75,7 @@ _TOKEN_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz'")
 _WORD_AND_GATED: tuple[tuple[str, frozenset[str], re.Pattern[str] | None], ...] = (
     *((name, vocab, None) for name, vocab in P.EB_IMPLICIT_WORDS.items()),
     *_GATED, ("ob", _OB_WORDS, None))
+SCAN_SHORT = 160           # shorter texts: a regex scan is cheaper than the start literal searches
 UNIT_CHARS = 400
 CUE_CHARS = 1500           # cues are looked for in the first 1500 characters of the units
 
@@ -75,8 +89,15 @@ def cues_per_unit(units: list[str]) -> list[list[str]]:
     for part in parts[:-1]:
         starts.append(starts[-1] + len(part) + 1)
     out: list[list[str]] = [[] for _ in units]
+    last = len(starts) - 1
+    literals = START_LITERALS if len(joined) >= SCAN_SHORT else {}
     for name, rx in _ALL_CUES:
-        gate = LITERAL_GATES.get(name)
+        lits = literals.get(name)
+        if lits is not None:
+            _first_per_unit(name, rx, lits, joined, starts, out, name in LINE_TOO)
+            continue
+        # a start literal is in every match (not so for a match at a unit start)
+        gate = LITERAL_GATES.get(name) or (START_LITERALS.get(name) if name not in LINE_TOO else None)
         if gate is not None and not holds_any(joined, gate):
             continue
         if name in LINE_START:              # each unit on its own (endpos: no match runs into the next)
@@ -90,7 +111,7 @@ def cues_per_unit(units: list[str]) -> list[list[str]]:
         while m is not None:
             i = bisect_right(starts, m.start()) - 1
             out[i].append(name)
-            if i + 1 >= len(starts):
+            if i >= last:
                 break
             m = rx.search(joined, starts[i + 1])
     # Word cues fire in the units that hold one of their words. The text's words are found once;
@@ -117,6 +138,32 @@ def cues_per_unit(units: list[str]) -> list[list[str]]:
     for i in sorted(set().union(*(where for _name, where in fired))):
         out[i].extend(name for name, where in fired if i in where)
     return out
+
+
+def _first_per_unit(name: str, rx: re.Pattern[str], lits: tuple[str, ...], joined: str, starts: list[int],
+                    out: list[list[str]], line_too: bool = False) -> None:
+    """The units in which `rx` matches, trying it only where one of its start literals occurs
+    (and at every unit start with `line_too`): the same units as a scan that searches again from
+    the next unit's start after each hit."""
+    at: list[int] = starts[:] if line_too else []
+    for lit in lits:
+        pos = joined.find(lit)
+        while pos >= 0:
+            at.append(pos)
+            pos = joined.find(lit, pos + 1)
+    if not at:
+        return
+    at.sort()
+    last = len(starts) - 1
+    after = 0                               # the next unit's start once a unit has fired
+    for pos in at:
+        if pos < after or rx.match(joined, pos) is None:
+            continue
+        i = bisect_right(starts, pos) - 1
+        out[i].append(name)
+        if i >= last:
+            return
+        after = starts[i + 1]
 
 
 def holds_any(text: str, literals: tuple[str, ...]) -> bool:

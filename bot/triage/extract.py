@@ -11,7 +11,6 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass, field
-from functools import lru_cache
 
 import bot.triage.patterns as P
 from bot.triage.chatter import PROBLEM
@@ -24,6 +23,7 @@ __all__ = ["DETAILS", "Analysis", "analyse", "detail_features", "extract_fields"
 DETAILS = ("steps", "expected", "actual", "environment")
 MAX_SPAN = 300
 CHAT_UNITS = 3
+ENV_SHORT = 160            # shorter texts: a regex scan is cheaper than the start literal searches
 ENV_CHARS = 1500           # environment mentions are looked for in the first 1500 characters
 MAX_UNITS = 80             # long logs/stack traces: cues are looked for in the first 80 units
 SENTENCE_P = 0.5           # a unit "says" OB / EB / S2R when the sentence model gives p >= this
@@ -58,11 +58,43 @@ _ENV: tuple[tuple[re.Pattern[str], tuple[str, ...] | None], ...] = tuple((re.com
       "RHEL", "ChromeOS", "Solaris", "FreeBSD")),
     (r"\b(?:iPhone|iPad|Pixel|Galaxy|Samsung|Huawei|OnePlus|Xiaomi)(?: ?[A-Z]?\d+\w*(?: (?:Pro|Max|Plus|"
      r"Ultra|mini))*)?", ("iPhone", "iPad", "Pixel", "Galaxy", "Samsung", "Huawei", "OnePlus", "Xiaomi")),
-    (r"\bv\d+(?:\.\d+){1,3}(?:[-+]\w+)?\b", None),
+    # "\bv" written as "v(?<!\wv)": a pattern that starts with a literal lets `re` jump from "v" to
+    # "v" instead of trying every position (same matches)
+    (r"v(?<!\wv)\d+(?:\.\d+){1,3}(?:[-+]\w+)?\b", None),
     (r"\b(?:version|build|release) \d+(?:\.\d+)+\w*", ("version ", "build ", "release ")),
     (r"\b(?:prod|production|staging|sandbox|preprod|uat)(?: (?:env(?:ironment)?|server|site|app|build))?\b",
      ("prod", "staging", "sandbox", "uat")),
 ))
+# Start literals of the gated _ENV patterns (every position at which one matches starts with one of
+# its literals: tests/test_triage_shortcuts.py checks every such position): they are tried only
+# there, which finds what finditer finds without a scan of every position for the leading \b.
+_ENV_STARTS: dict[str, tuple[str, ...]] = dict(zip((rx.pattern for rx, gate in _ENV if gate is not None), (
+    ("Chrom", "Firefox", "Safari", "Edge", "Opera", "Brave", "IE", "Internet Explorer"),
+    ("iOS", "iPadOS", "Android", "Win", "macOS", "Mac", "OS X", "Linux", "Ubuntu", "Debian", "Fedora", "CentOS", "RHEL",
+     "ChromeOS", "Solaris", "FreeBSD"),
+    ("iPhone", "iPad", "Pixel", "Galaxy", "Samsung", "Huawei", "OnePlus", "Xiaomi"),
+    ("version ", "build ", "release "),
+    ("prod", "staging", "sandbox", "preprod", "uat"),
+), strict=True))
+
+
+def _matches_at(rx: re.Pattern[str], lits: tuple[str, ...], text: str) -> list[re.Match[str]]:
+    """rx.finditer(text) (matches are never empty), trying rx only where a start literal occurs."""
+    at: list[int] = []
+    for lit in lits:
+        pos = text.find(lit)
+        while pos >= 0:
+            at.append(pos)
+            pos = text.find(lit, pos + 1)
+    found: list[re.Match[str]] = []
+    after = 0
+    for pos in sorted(at):
+        if pos >= after and (m := rx.match(text, pos)) is not None:
+            found.append(m)
+            after = m.end()
+    return found
+
+
 # "Eclipse 3.1 RC2", "React 18.2.0": find the version number first (a digit start scans fast),
 # then look just before it for a capitalised product name.
 _VERSION = re.compile(r"\d+\.\d+(?:\.\d+)*(?: ?(?:RC|M|rc|beta|alpha)\d*)?\b")
@@ -299,24 +331,30 @@ def _present(an: Analysis, prefix: str, weights: dict[str, float] | None, strong
     return None
 
 
-@lru_cache(maxsize=512)
-def _any_of(pattern: str) -> re.Pattern[str]:
-    """The EB cues that fired in a unit, as one pattern; compiled once per combination (re's own
-    cache is too small for the many combinations and recompiling cost more than the search)."""
-    return re.compile(pattern, re.I)
+# Each EB cue compiled case-insensitively on its own: "does any of the unit's cues match this
+# clause" is a search per cue. (It used to be one alternation per combination of cues, compiled on
+# first use: ~1.5 ms per compile, paid again for every new combination a process meets; a search
+# for an alternation succeeds exactly when one of its alternatives matches, so the clause is the same.)
+_EB_ALL_I = {name: re.compile(rx.pattern, re.I) for name, rx in _EB_ALL.items()}
 
 
-def _clause(unit: str, rx: re.Pattern[str]) -> str:
+def _clause(unit: str, rxs: tuple[re.Pattern[str], ...]) -> str:
     parts = [p for p in _CLAUSE_SPLIT.split(unit) if p and p.strip()]
     for part in parts:
-        if rx.search(part) and len(part.strip()) > 3:
+        if len(part.strip()) > 3 and any(rx.search(part) for rx in rxs):
             return part.strip(" ,;-—–")
     return unit
 
 
 def _env_mentions(text: str) -> list[tuple[int, str]]:
-    out = [(m.start(), m.group(0).strip()) for rx, gate in _ENV
-           if gate is None or holds_any(text, gate) for m in rx.finditer(text)]
+    out: list[tuple[int, str]] = []
+    starts = _ENV_STARTS if len(text) >= ENV_SHORT else {}   # short texts: gate, then a plain scan
+    for rx, gate in _ENV:
+        lits = starts.get(rx.pattern)
+        if lits is not None:
+            out.extend((m.start(), m.group(0).strip()) for m in _matches_at(rx, lits, text))
+        elif gate is None or holds_any(text, gate):
+            out.extend((m.start(), m.group(0).strip()) for m in rx.finditer(text))
     for m in _VERSION.finditer(text):
         s = m.start()
         if s and (text[s - 1] != " " or (s > 1 and text[s - 2] in ".v")):
@@ -369,8 +407,8 @@ def extract_fields(text: str, *, title: str | None = None,
     if sec.get("expected"):
         fields["expected"] = _clip(sec["expected"])
     elif best := _present(an, "eb_", weights.get("eb"), _STRONG_EB, chat=chat, skip=0):
-        pats = [_EB_ALL[c].pattern for c in an.cues[best[0]] if c in _EB_ALL] if an.cues else []
-        fields["expected"] = _clip(_clause(best[1], _any_of("|".join(pats))) if pats else best[1])
+        rxs = tuple(_EB_ALL_I[c] for c in an.cues[best[0]] if c in _EB_ALL_I) if an.cues else ()
+        fields["expected"] = _clip(_clause(best[1], rxs) if rxs else best[1])
 
     # actual -----------------------------------------------------------------------
     if sec.get("actual"):
@@ -385,7 +423,7 @@ def extract_fields(text: str, *, title: str | None = None,
         else:
             for unit, cues in zip(an.units, an.cues):
                 if "ob" in cues and not (fields["steps"] and unit in fields["steps"]):
-                    fields["actual"] = _clip(_clause(unit, _OB))
+                    fields["actual"] = _clip(_clause(unit, (_OB,)))
                     break
             else:
                 said = [i for i in an.said("ob") if i >= start]

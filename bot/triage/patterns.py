@@ -220,8 +220,9 @@ def split_sentences(line: str) -> list[str]:
 
 def heading_field(line: str) -> str | None:
     """Which detail a heading or label line introduces, if any."""
-    m = _HEADING.match(line)
-    if m and (line.lstrip().startswith(("#", "**", "__")) or line.rstrip().endswith(":")):
+    # _HEADING needs "#", "**" or "__" after the leading spaces: most lines are not tried at all
+    m = _HEADING.match(line) if line.lstrip().startswith(("#", "**", "__")) else None
+    if m:
         head = m.group(1).strip(" *_:#").strip()
     elif line.rstrip().endswith(":") and len(line) <= 50:
         head = line.rstrip(": ").strip(" *_-#")

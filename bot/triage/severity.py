@@ -12,6 +12,7 @@ __all__ = ["SEVERITIES", "BUG_LIKE", "severity_for"]
 SEVERITIES = ("critical", "high", "medium", "low")
 BUG_LIKE = ("bug", "performance", "usability", "integration", "data")
 _LOW_BY_DEFAULT = ("feature_request", "question", "documentation")
+SCAN_SHORT = 160           # shorter texts: a plain regex scan is cheaper than the literal searches
 SCAN_CHARS = 600           # impact words are looked for in the first 600 characters (title first)
 
 
@@ -74,10 +75,27 @@ _SOME = _rx(r"\b(?:some|a few|several|certain|one|a couple of|intermittent\w*|so
 
 def _first(rx: re.Pattern[str], text: str) -> str | None:
     gate = GATES.get(rx.pattern)
-    if gate is not None and not _holds_any(text, gate):
+    if gate is not None and not _holds_any(text, gate):   # `in` stops at the first literal found
         return None
-    m = rx.search(text)
+    lits = START_LITERALS.get(rx.pattern) if len(text) >= SCAN_SHORT else None
+    m = _leftmost(rx, lits, text) if lits is not None else rx.search(text)
     return m.group(0).lower() if m else None
+
+
+def _leftmost(rx: re.Pattern[str], lits: tuple[str, ...], text: str) -> re.Match[str] | None:
+    """rx.search(text), trying rx only where one of its start literals occurs (the leftmost such
+    position at which it matches is where a scan finds its first match)."""
+    at: list[int] = []
+    for lit in lits:
+        pos = text.find(lit)
+        while pos >= 0:
+            at.append(pos)
+            pos = text.find(lit, pos + 1)
+    for pos in sorted(at):
+        m = rx.match(text, pos)
+        if m is not None:
+            return m
+    return None
 
 
 # Hand-listed literal gates: every match of the pattern contains one of these strings (checked by
@@ -101,6 +119,33 @@ GATES: dict[str, tuple[str, ...]] = {
                         "truncated label"),
     _WORKAROUND.pattern: ("workaround", "work-around", "work around", "can still", "still able", "refresh",
                           "reload", "retry", "works ", "fixed by", "temporar"),
+}
+
+
+# Hand-listed start literals: every position at which the pattern matches starts with one of these
+# (checked at every matching position by tests/test_triage_shortcuts.py), so the pattern is tried
+# only there: a pattern that starts with \b makes `re` try every position of the text.
+START_LITERALS: dict[str, tuple[str, ...]] = {
+    _OUTAGE.pattern: ("outage", "is down", "are down", "went down", "goes down", "site down", "app down", "service down",
+                      "down for", "5", "error", "everything", "entire ", "whole ", "nobody can", "no one can",
+                      "unreachable", "not loading"),
+    _PAYMENT.pattern: ("pay", "checkout", "check-out", "billing", "invoic", "charg", "refund", "subscription", "purchas",
+                       "card ", "stripe", "transaction", "order"),
+    _AUTH.pattern: ("log", "sign", "auth", "sso", "oauth", "saml", "password reset", "2fa", "mfa", "locked out", "session"),
+    _AUTH_BROKEN.pattern: ("get", "got ", "being ", "are ", "is ", "keep", "can", "unable to", "could", "locked out"),
+    _FAILING.pattern: ("fail", "never ", "not arriving", "broken", "break", "down", "error", "declin", "not working",
+                       "doesn", "does not work", "won", "can", "unable", "impossible", "stuck", "5", "crash",
+                       "nothing happens", "does nothing", "not going through", "rejected", "time"),
+    _ALL.pattern: ("every", "all ", "nobody", "no one", "for all", "100", "entire", "whole ", "company", "globally"),
+    _DATA_LOSS.pattern: ("data", "records", "orders", "files", "history", "los", "wiped", "deleted everything"),
+    _LEAK.pattern: ("data leak", "leak", "expos", "security", "vulnerab", "xss", "sql injection", "csrf", "someone",
+                    "somebody", "other ", "unauthori", "privacy", "pii", "gdpr", "breach"),
+    _INTEGRITY.pattern: ("wrong ", "incorrect ", "bad ", "inconsistent ", "mismatch", "corrupt", "duplicat", "double",
+                         "charged twice", "total", "number", "amount", "balance"),
+    _COSMETIC.pattern: ("typo", "spelling", "misspel", "cosmetic", "misaligned", "alignment", "colo", "font", "padding",
+                        "margin", "pixel", "icon", "wording", "capitali", "grammar", "off by", "looks ",
+                        "truncated label"),
+    _WORKAROUND.pattern: ("work", "can still", "still able", "refresh", "reload", "retry", "fixed by", "temporar"),
 }
 
 

@@ -56,12 +56,7 @@ def slack_to_text(text: str) -> str:
     if not text:
         return ""
     fences: list[str] = []
-
-    def keep_fence(m: re.Match[str]) -> str:
-        fences.append(m.group(0))
-        return f"\x00{len(fences) - 1}\x00"
-
-    out = _FENCE.sub(keep_fence, text) if "```" in text else text
+    out = _keep_fences(text, fences) if "```" in text else text
     if "<" in out:
         out = _ANGLE.sub(_angle, out)
     if "`" in out:
@@ -76,6 +71,24 @@ def slack_to_text(text: str) -> str:
         out = re.sub(r"\x00(\d+)\x00", lambda m: fences[int(m.group(1))], out)
     # Slack escapes only these three; unescape last so "&lt;b&gt;" never becomes markup above.
     return out.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
+def _keep_fences(text: str, fences: list[str]) -> str:
+    """_FENCE.sub with each fence put aside in `fences` and replaced by its NUL-delimited index.
+    Written with str.find: the lazy ".*?" of _FENCE steps through a fence one character at a
+    time; its match is the span from a "```" to the next "```" that starts after it (and once a
+    "```" has no closing one, no later one has)."""
+    parts: list[str] = []
+    pos = 0
+    while (start := text.find("```", pos)) >= 0 and (end := text.find("```", start + 3)) >= 0:
+        fences.append(text[start:end + 3])
+        parts.append(text[pos:start])
+        parts.append(f"\x00{len(fences) - 1}\x00")
+        pos = end + 3
+    if not parts:
+        return text
+    parts.append(text[pos:])
+    return "".join(parts)
 
 
 def strip_html_comments(text: str) -> str:
@@ -109,12 +122,16 @@ _EMAIL = re.compile(r"(?<![\w.+-])[A-Za-z0-9][\w.+-]*@[A-Za-z0-9-]+(?:\.[A-Za-z0
 # pattern that starts with a digit is scanned much faster than one that starts with a lookbehind.
 # _CARD also finds 9 to 12 digits: _card hands those to _bare_number (one scan for both).
 _CARD = re.compile(r"\d(?:[ -]?\d){8,18}(?!\w|[.-]\w)")
+# The first character is matched once by a class and each alternative checks it with a lookbehind
+# ("[+(\d](?:(?<=\+)…" for "\+…"): a pattern that starts with a character class lets `re` skip
+# the other characters, one that starts with an alternation of \d… tries every position. Same
+# matches as the plain alternation (tests/test_triage_shortcuts.py).
 _PHONE = re.compile(
-    r"(?:"
-    r"\+\d{1,3}[ .-]?(?:\(\d{1,4}\)[ .-]?)?\d{1,4}(?:[ .-]?\d{2,5}){1,4}"   # +49 170 1234567
-    r"|\(\d{2,4}\)[ .-]?\d{3,4}[ .-]?\d{3,5}"                              # (555) 123-4567
-    r"|\d{3}[-. ]\d{3}[-. ]\d{4}"                                          # 555-123-4567
-    r"|0\d{2,4}[ /-]\d{3,4}(?:[ -]?\d{2,5}){0,2}"                          # 0170 1234567
+    r"[+(\d](?:"
+    r"(?<=\+)\d{1,3}[ .-]?(?:\(\d{1,4}\)[ .-]?)?\d{1,4}(?:[ .-]?\d{2,5}){1,4}"   # +49 170 1234567
+    r"|(?<=\()\d{2,4}\)[ .-]?\d{3,4}[ .-]?\d{3,5}"                              # (555) 123-4567
+    r"|(?<=\d)\d{2}[-. ]\d{3}[-. ]\d{4}"                                        # 555-123-4567
+    r"|(?<=0)\d{2,4}[ /-]\d{3,4}(?:[ -]?\d{2,5}){0,2}"                           # 0170 1234567
     r")(?![\w.-]*\w)")
 # Numbers without the usual separators: "5551234567" / "555 1234567" (a phone number unless the
 # words before it call it an id, a code, a count…) and "123-45-6789" (a US social security number).
@@ -127,6 +144,9 @@ _NOT_A_PHONE_BEFORE = re.compile(
 # IBAN: country, check digits, up to 30 letters/digits in groups of four (checked with mod 97).
 # (It starts with a character class, not \b, so `re` can skip ahead; _iban checks the start.)
 _IBAN = re.compile(r"[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?\b")
+# Every IBAN match starts with two capitals and two digits: a text without them skips the IBAN scan
+# (a pattern that starts with a character class is scanned fast; _IBAN starts with a repeat)
+_IBAN_START = re.compile(r"[A-Z][A-Z]\d\d")
 _SSN_CUED = re.compile(r"(?i)\b(ssn|social security(?: number| no\.?)?)(\W{0,3})\d{3}[ .]?\d{2}[ .]?\d{4}\b")
 _NON_DIGIT = re.compile(r"\D")
 _WS = re.compile(r"\s+")
@@ -268,7 +288,8 @@ def mask_pii(text: str) -> str:
     if ("ssn" in lower or "social security" in lower) and _SSN_CUED.search(out):
         out = _SSN_CUED.sub(lambda m: f"{m.group(1)}{m.group(2)}[ssn]", out)
     if _DIGIT_RUN.search(out):
-        out = _IBAN.sub(_iban, out)                   # first: its digits are no card or phone number
+        if _IBAN_START.search(out):
+            out = _IBAN.sub(_iban, out)               # first: its digits are no card or phone number
         out = _CARD.sub(_card, out)
         out = _PHONE.sub(_phone, out)
     return out
