@@ -168,7 +168,7 @@ def test_line_start_cues_fire_in_the_same_units_as_a_full_scan() -> None:
 
 
 def test_every_environment_match_holds_one_of_its_gate_literals() -> None:
-    from bot.triage.extract import _ENV
+    from bot.triage.environment import _ENV
     samples = ["Chrome 131 on macOS 14", "IE 11", "Internet Explorer", "Windows Server 2019 x64", "Win 10", "OS X",
                "iPhone 15 Pro Max", "Galaxy S23 Ultra", "version 2.4.1", "build 10.0.1", "prod server", "preprod",
                "uat environment", "Edge 120", "Ubuntu 22.04", "ChromeOS", "Mac OS X", "iPadOS 17"]
@@ -209,7 +209,7 @@ def test_literal_first_patterns_find_what_their_plain_patterns_find() -> None:
     import re
 
     from bot.triage import text as T
-    from bot.triage.extract import _ENV
+    from bot.triage.environment import _ENV
     version = next(rx for rx, _gate in _ENV if rx.pattern.startswith("v(?<!"))
     plain = re.compile(r"\bv\d+(?:\.\d+){1,3}(?:[-+]\w+)?\b")
     rng = random.Random(5)
@@ -354,7 +354,7 @@ def test_environment_patterns_are_tried_at_their_start_literals_only() -> None:
     import sys
     from pathlib import Path
 
-    from bot.triage.extract import _ENV, _ENV_STARTS, _matches_at
+    from bot.triage.environment import _ENV, _ENV_STARTS, _matches_at
     samples = ["Chrome 131 on macOS 14", "IE 11", "IE11", "Internet Explorer", "Windows Server 2019 x64", "Win 10", "OS X",
                "iPhone 15 Pro Max", "Galaxy S23 Ultra", "version 2.4.1", "build 10.0.1", "prod server", "preprod",
                "uat environment", "Edge 120", "Ubuntu 22.04", "ChromeOS", "Mac OS X", "iPadOS 17", "Chromium 120"]

@@ -14,17 +14,15 @@ from dataclasses import dataclass, field
 
 import bot.triage.patterns as P
 from bot.triage.chatter import PROBLEM
-from bot.triage.cues import CUE_CHARS, UNIT_CHARS, cues_per_unit, holds_any
+from bot.triage.cues import CUE_CHARS, UNIT_CHARS, cues_per_unit
 from bot.triage.model import logit, score_sentences
-from bot.triage.text import collapse_ws
+from bot.triage.environment import ENV_CHARS, environment
+from bot.triage.text import clip as _clip
 
 __all__ = ["DETAILS", "Analysis", "analyse", "detail_features", "extract_fields"]
 
 DETAILS = ("steps", "expected", "actual", "environment")
-MAX_SPAN = 300
 CHAT_UNITS = 3
-ENV_SHORT = 160            # shorter texts: a regex scan is cheaper than the start literal searches
-ENV_CHARS = 1500           # environment mentions are looked for in the first 1500 characters
 MAX_UNITS = 80             # long logs/stack traces: cues are looked for in the first 80 units
 SENTENCE_P = 0.5           # a unit "says" OB / EB / S2R when the sentence model gives p >= this
 SCORED_UNITS = 16         # the sentence model reads at most this many units (title included)
@@ -44,64 +42,8 @@ _OB = re.compile(
 _OB_CLAUSE = re.compile(r"\b(?:instead|but)\b[^.;\n—–]*", re.I)
 _CLAUSE_SPLIT = re.compile(r"\s+[—–]\s+|\s+-\s+|;\s*|,\s*(?=(?:but|instead|and|expected|expecting|"
                            r"should|it|i|we)\b)|\s+(?=(?:but|instead|whereas)\b)", re.I)
-# (pattern, gate): every match contains one of the gate's literals (tests/test_triage_shortcuts.py
-# checks it), so a text holding none of them skips that scan
-_ENV: tuple[tuple[re.Pattern[str], tuple[str, ...] | None], ...] = tuple((re.compile(p), g) for p, g in (
-    # case-sensitive on purpose: "Edge", "Safari", "iOS" are names
-    (r"\b(?:Chrome|Chromium|Firefox|Safari|Edge|Opera|Brave|IE ?\d+|Internet Explorer)"
-     r"(?: ?(?:v(?:ersion)? ?)?\d+(?:\.\d+)*)?",
-     ("Chrom", "Firefox", "Safari", "Edge", "Opera", "Brave", "IE", "Internet Explorer")),
-    (r"\b(?:iOS|iPadOS|Android|Windows(?: Server)?|Win ?(?:7|8|10|11|XP)|macOS|Mac ?OS(?: X)?|OS X|Linux|"
-     r"Ubuntu|Debian|Fedora|CentOS|RHEL|ChromeOS|Solaris|FreeBSD)(?: ?(?:\d+(?:\.\d+)*|XP|Vista|NT))?"
-     r"(?: ?(?:x64|64-bit|32-bit|arm64))?",
-     ("iOS", "iPadOS", "Android", "Win", "macOS", "Mac", "OS X", "Linux", "Ubuntu", "Debian", "Fedora", "CentOS",
-      "RHEL", "ChromeOS", "Solaris", "FreeBSD")),
-    (r"\b(?:iPhone|iPad|Pixel|Galaxy|Samsung|Huawei|OnePlus|Xiaomi)(?: ?[A-Z]?\d+\w*(?: (?:Pro|Max|Plus|"
-     r"Ultra|mini))*)?", ("iPhone", "iPad", "Pixel", "Galaxy", "Samsung", "Huawei", "OnePlus", "Xiaomi")),
-    # "\bv" written as "v(?<!\wv)": a pattern that starts with a literal lets `re` jump from "v" to
-    # "v" instead of trying every position (same matches)
-    (r"v(?<!\wv)\d+(?:\.\d+){1,3}(?:[-+]\w+)?\b", None),
-    (r"\b(?:version|build|release) \d+(?:\.\d+)+\w*", ("version ", "build ", "release ")),
-    (r"\b(?:prod|production|staging|sandbox|preprod|uat)(?: (?:env(?:ironment)?|server|site|app|build))?\b",
-     ("prod", "staging", "sandbox", "uat")),
-))
-# Start literals of the gated _ENV patterns (every position at which one matches starts with one of
-# its literals: tests/test_triage_shortcuts.py checks every such position): they are tried only
-# there, which finds what finditer finds without a scan of every position for the leading \b.
-_ENV_STARTS: dict[str, tuple[str, ...]] = dict(zip((rx.pattern for rx, gate in _ENV if gate is not None), (
-    ("Chrom", "Firefox", "Safari", "Edge", "Opera", "Brave", "IE", "Internet Explorer"),
-    ("iOS", "iPadOS", "Android", "Win", "macOS", "Mac", "OS X", "Linux", "Ubuntu", "Debian", "Fedora", "CentOS", "RHEL",
-     "ChromeOS", "Solaris", "FreeBSD"),
-    ("iPhone", "iPad", "Pixel", "Galaxy", "Samsung", "Huawei", "OnePlus", "Xiaomi"),
-    ("version ", "build ", "release "),
-    ("prod", "staging", "sandbox", "preprod", "uat"),
-), strict=True))
-
-
-def _matches_at(rx: re.Pattern[str], lits: tuple[str, ...], text: str) -> list[re.Match[str]]:
-    """rx.finditer(text) (matches are never empty), trying rx only where a start literal occurs."""
-    at: list[int] = []
-    for lit in lits:
-        pos = text.find(lit)
-        while pos >= 0:
-            at.append(pos)
-            pos = text.find(lit, pos + 1)
-    found: list[re.Match[str]] = []
-    after = 0
-    for pos in sorted(at):
-        if pos >= after and (m := rx.match(text, pos)) is not None:
-            found.append(m)
-            after = m.end()
-    return found
-
-
-# "Eclipse 3.1 RC2", "React 18.2.0": find the version number first (a digit start scans fast),
-# then look just before it for a capitalised product name.
-_VERSION = re.compile(r"\d+\.\d+(?:\.\d+)*(?: ?(?:RC|M|rc|beta|alpha)\d*)?\b")
-_PRODUCT_BEFORE = re.compile(r"\b([A-Z][A-Za-z]+(?:\.js)?) $")
 _MD_HEADING = re.compile(r"#{1,6}\s")
 _BOLD_LINE = re.compile(r"\*\*[^*]{1,80}\*\*:?")
-_ENV_STOP = re.compile(r"^(?:HTTP|Error|Python \d|Step|Steps|Section|Chapter|Table|Figure)\b")
 # "…, expected: 200" starts a new line. The mark before the space is matched and put back (a
 # pattern that starts with a lookbehind for it makes `re` try every position: 2x slower).
 _INLINE_LABEL = re.compile(r"[.;,!)|]\s+(?=(?:expected|actual|steps|environment|env|observed|result)"
@@ -124,14 +66,6 @@ class Analysis:
         """Units the sentence model reads as `label` (ob / eb / s2r) with p >= threshold."""
         z = _LOGIT[threshold]
         return [i for i, p in enumerate(self.sentences or ()) if p[label] >= z]
-
-
-def _clip(text: str, limit: int = MAX_SPAN) -> str:
-    text = collapse_ws(text)
-    if len(text) <= limit:
-        return text
-    cut = text.rfind(" ", 0, limit - 1)
-    return text[: cut if cut > limit // 2 else limit - 1].rstrip(" ,;:-") + "…"
 
 
 _ENUM_ONE = re.compile(r"1[.)]\s+\S")
@@ -346,39 +280,6 @@ def _clause(unit: str, rxs: tuple[re.Pattern[str], ...]) -> str:
     return unit
 
 
-def _env_mentions(text: str) -> list[tuple[int, str]]:
-    out: list[tuple[int, str]] = []
-    starts = _ENV_STARTS if len(text) >= ENV_SHORT else {}   # short texts: gate, then a plain scan
-    for rx, gate in _ENV:
-        lits = starts.get(rx.pattern)
-        if lits is not None:
-            out.extend((m.start(), m.group(0).strip()) for m in _matches_at(rx, lits, text))
-        elif gate is None or holds_any(text, gate):
-            out.extend((m.start(), m.group(0).strip()) for m in rx.finditer(text))
-    for m in _VERSION.finditer(text):
-        s = m.start()
-        if s and (text[s - 1] != " " or (s > 1 and text[s - 2] in ".v")):
-            continue
-        name = _PRODUCT_BEFORE.search(text, max(0, s - 30), s)
-        if name:
-            out.append((name.start(), text[name.start():m.end()]))
-    return sorted(out)
-
-
-def _environment(text: str, section: str | None) -> str | None:
-    found: list[str] = []
-    for _, s in _env_mentions(text[:ENV_CHARS]):
-        if _ENV_STOP.match(s) or any(s.lower() in f.lower() for f in found):
-            continue
-        found = [f for f in found if f.lower() not in s.lower()]
-        found.append(s)
-        if len(found) >= 6:
-            break
-    if section and (not found or len(section) < 200):
-        return _clip(section)
-    return ", ".join(found) if found else None
-
-
 def extract_fields(text: str, *, title: str | None = None,
                    weights: dict[str, dict[str, float]] | None = None,
                    analysis: Analysis | None = None) -> dict[str, str | None]:
@@ -436,7 +337,7 @@ def extract_fields(text: str, *, title: str | None = None,
                             break
 
     head = P.clean_body(text[:ENV_CHARS])
-    fields["environment"] = _environment(title + "\n" + head if title else head, sec.get("environment"))
+    fields["environment"] = environment(title + "\n" + head if title else head, section=sec.get("environment"))
     return fields
 
 

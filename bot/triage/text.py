@@ -99,6 +99,18 @@ def collapse_ws(text: str) -> str:
     return _WS.sub(" ", text).strip()
 
 
+MAX_SPAN = 300
+
+
+def clip(text: str, limit: int = MAX_SPAN) -> str:
+    """One line of at most `limit` characters, cut at a word ("…" marks the cut)."""
+    text = collapse_ws(text)
+    if len(text) <= limit:
+        return text
+    cut = text.rfind(" ", 0, limit - 1)
+    return text[: cut if cut > limit // 2 else limit - 1].rstrip(" ,;:-") + "…"
+
+
 # --------------------------------------------------------------------------- PII / secrets
 
 _PRIVATE_KEY = re.compile(
