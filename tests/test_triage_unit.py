@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from bot.triage import (
+    BUG_LIKE,
     CATEGORIES,
     DETAILS,
     SEVERITIES,
@@ -298,3 +299,12 @@ def test_eb_chaparro_cues_and_counter_cues() -> None:
     assert eb["eb_neg_correct"] < 0 and eb["eb_should"] > 0
     plain = analyse("The list is shown. It should be sorted by date.", title="List order")
     assert not {"eb_imperative", "eb_neg_correct", "eb_as_expected", "eb_test_log"} & set(sum(plain.cues, []))
+
+
+def test_a_chat_message_asking_how_is_a_question_even_with_a_problem_word() -> None:
+    """Asking how to do something is a question wherever it is asked; asking how to fix a problem
+    is a problem report."""
+    asked = triage(text="If I create ConfigurationProperties with the Binder, validation doesn't happen. Any way to trigger this?")
+    assert (asked.category, asked.missing) == ("question", [])
+    fix = triage(text="Login fails with error 500 since the deploy, how can I fix it?")
+    assert fix.category in BUG_LIKE and fix.missing

@@ -180,6 +180,8 @@ def choose_category(*, text: str, title: str | None, observed: int = 0,
         return "feature_request", [f"category feature_request: request phrase '{req.strip()}'"]
     asks = chat and bool(text.rstrip().endswith("?") or QUESTION.search(text) or "?" in text[:_FOCUS_CHARS])
     if chat:
+        if problem and (how := I.asks_how(text[:CHAT_CHARS * 2].lower())) and not I.stack_trace(text[:ANALYSE_TRACE]):
+            return "question", [f"category question: asks how ('{how}'), though it mentions '{problem.group(0).lower()}'"]
         if problem:
             return _bug(head, reasons, f"describes a problem ('{problem.group(0).lower()}')")
         if trace := I.stack_trace(text[:ANALYSE_TRACE]):

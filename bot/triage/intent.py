@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["opening", "howto", "strong_request", "weak_request", "stack_trace", "regression", "request_anywhere"]
+__all__ = ["opening", "howto", "asks_how", "strong_request", "weak_request", "stack_trace", "regression", "request_anywhere"]
 
 # "hi all,", "@someone", "[Feature]"-style tags and leading punctuation are not the opening
 _LEAD = re.compile(r"^(?:\s|<@\w+>|@\w[\w.-]*|[>*_`#\-•]+|(?:hi|hey|hello|hiya|dear|greetings|good (?:morning|"
@@ -113,6 +113,25 @@ def howto(head: str) -> str | None:
         return head.split("]")[0].strip("[ :") or "question"
     first = _first_sentence(head)
     m = _HOWTO.match(first)
+    return m.group(0) if m else None
+
+
+# Asking how to do something, anywhere in a chat message ("… validation doesn't happen with JSR-303.
+# Any way to trigger this?"): not "any idea?", which as often asks why something fails, nor "how
+# can I fix it?", which asks for a fix of a problem.
+_ASKS_HOW = re.compile(
+    r"(?:\bis there (?:a|an|any) (?:\w+ )?(?:way|option|setting|property|example)|\bany ?(?:way|pointers?|examples?|"
+    r"recommendations?|guidance) (?:to|on|for|of|how)\b|"
+    r"\bhow (?:can|do|should|would|could) (?:i|we|one)\b(?! (?:fix|solve|resolve|avoid|prevent|get rid|debug|"
+    r"troubleshoot|work ?around|make (?:it|this) work))|"
+    r"\bwhat(?:'s| is) the (?:best|right|correct|recommended|proper|preferred|easiest) (?:way|approach|practice)|"
+    r"\bi have a (?:quick |small |simple )?question\b|\b(?:can|could) (?:someone|somebody|anyone|anybody|you) "
+    r"(?:please )?(?:help me )?(?:explain|clarify|tell me|point me)\b)")
+
+
+def asks_how(text: str) -> str | None:
+    """A phrase asking how to do something, anywhere in the (lower-cased) text, or None."""
+    m = _ASKS_HOW.search(text)
     return m.group(0) if m else None
 
 
