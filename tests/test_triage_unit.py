@@ -308,3 +308,11 @@ def test_a_chat_message_asking_how_is_a_question_even_with_a_problem_word() -> N
     assert (asked.category, asked.missing) == ("question", [])
     fix = triage(text="Login fails with error 500 since the deploy, how can I fix it?")
     assert fix.category in BUG_LIKE and fix.missing
+
+
+def test_what_is_missing_rather_than_broken_is_a_request() -> None:
+    for text in ("TIFFDecoder does not support 12 bit images", "when will the SDK support FP8?",
+                 "The exporter has no option to skip empty rows"):
+        result = triage(text=text)
+        assert (result.category, result.missing) == ("feature_request", []), text
+    assert triage(text="Export fails with error 500 when a row is empty").category in BUG_LIKE

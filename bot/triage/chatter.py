@@ -54,7 +54,11 @@ REQUEST = re.compile(
     r"(?:i|we)'?d (?:like|love) (?:to see|to have|it if|if|an? |the option)|(?:i|we) (?:wish|need) "
     r"(?:there was|there were|we could|i could|a way|an option|the ability)|add (?:support for|an "
     r"option|a way|the ability|a setting|a button|dark mode|an? export)|(?:suggestion|request|idea):|"
-    r"wishlist|nice[- ]to[- ]have)", re.I)
+    r"wishlist|nice[- ]to[- ]have|"
+    # what is missing rather than broken: "TIFFDecoder does not support 12 bits", "has no option to …"
+    r"(?:does ?n[o']t|doesn'?t|do ?n[o']t|don'?t|cannot|can'?t|won'?t) (?:yet )?support\b|"
+    r"(?:has|have|there is|there's) no (?:way|option|setting|key|flag|api|support) (?:to|for)\b|"
+    r"lacks? (?:support|an? (?:way|option|setting)))", re.I)
 QUESTION = re.compile(
     r"^\W*(?:how (?:do|can|to|does|should|would|are|is)|is (?:it|there) (?:possible|a way|an? option|any"
     r"way)|does (?:anyone|anybody|someone|somebody) know|(?:anyone|anybody) (?:know|knows)|(?:do|does|"

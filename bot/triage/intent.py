@@ -63,7 +63,9 @@ _STRONG_REQUEST = re.compile(
     r"(?:i|we)(?:'d| would) (?:like|love) (?:to (?:see|have)|an? |the (?:option|ability))|"
     r"(?:i|we) (?:wish|need) (?:there was|there were|an? (?:way|option)|the (?:ability|option))|"
     r"(?:can|could|shall|should) (?:we|you|they|someone) (?:please )?(?:add|have|get|support|make|allow|"
-    r"enable|introduce|include|implement|provide|show|offer|consider|expose))")
+    r"enable|introduce|include|implement|provide|show|offer|consider|expose)|"
+    # "when will tensorflow support FP8?": asking for a feature, not how to use one
+    r"when (?:will|is|are|do(?:es)?) [\w .+-]{1,40}? (?:support|add|get|have|be (?:supported|added|available))\b)")
 # request phrases that say "request" wherever they stand in a short message or a title
 _REQUEST_ANYWHERE = re.compile(
     r"\b(?:support (?:for|of)\b|add(?:s|ing)? (?:support|an? (?:new )?(?:option|setting|flag|api|method|way)|the "
