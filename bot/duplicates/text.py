@@ -47,6 +47,7 @@ _WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
 _MARKUP = re.compile(r"<[^>]+>")  # Slack links and mentions say nothing about the problem
 # "2.0.1", "v1.1": one token for the major.minor release ("v2x0"): reports of one regression name it,
 # while the digits alone are dropped (too many meanings)
+_CAMEL = re.compile(r"(?<=[a-z]{2})(?=[A-Z][a-z])")  # "AutoCorrect", "getValue": the words inside an identifier
 _VERSION = re.compile(r"\bv?(\d{1,3})\.(\d{1,3})(?:\.\d+)*\b")
 
 
@@ -93,7 +94,7 @@ def stem(word: str) -> str:
 
 def words(text: str) -> list[str]:
     """The stemmed content words of `text`, in order (at most MAX_TOKENS)."""
-    lowered = _MARKUP.sub(" ", text.lower())
+    lowered = _MARKUP.sub(" ", _CAMEL.sub(" ", text).lower())
     lowered = _VERSION.sub(lambda m: f" v{m.group(1)}x{m.group(2)} ", lowered)
     lowered = _PHRASE_RE.sub(lambda m: f" {_PHRASE_TO_CANON[m.group(0)]} ", lowered)
     out: list[str] = []
