@@ -4,6 +4,7 @@ Suggestions, their buttons and recently resolved tickets: tests/test_duplicate_s
 from __future__ import annotations
 
 from bot.duplicates import LINK, Candidate, judge
+from bot.duplicates.text import stem, words
 from tests.conftest import RunningBot
 from tests.triage_support import all_tickets, ticket_events
 
@@ -49,6 +50,21 @@ def test_different_problems_are_never_linked() -> None:
 def test_no_candidates_or_empty_text() -> None:
     assert judge("login fails", []) is None
     assert judge("!!!", OPEN) is None
+
+
+def test_forms_of_one_word_share_a_stem_and_different_words_do_not() -> None:
+    same = [("crashes", "crashed", "crashing", "crash"), ("change", "changes", "changed", "changing"),
+            ("copy", "copies", "copied"), ("drop", "dropped", "dropping"), ("install", "installed", "installation"),
+            ("customise", "customize"), ("colour", "color"), ("file", "files"), ("correct", "correctly")]
+    for forms in same:
+        assert len({stem(w) for w in forms}) == 1, forms
+    assert len({stem(w) for w in ("class", "status", "sing", "bed", "set", "save")}) == 6  # not plurals or inflections
+
+
+def test_identifiers_and_versions_become_words() -> None:
+    assert words("AutoCorrect broke in 2.0.1") == words("auto correct broke in v2.0")
+    assert "v2x0" in words("since 2.0") and "v2x1" not in words("since 2.0")
+    assert words("iPhone app") == words("iphone app")  # a brand name is not split
 
 
 # -- over HTTP --------------------------------------------------------------------------------
