@@ -9,6 +9,7 @@ import re
 import bot.triage.intent as I
 from bot.triage.chatter import PROBLEM, QUESTION, REQUEST
 from bot.triage.model import score_category
+from bot.triage.text import literal_positions
 
 __all__ = ["CATEGORIES", "choose_category", "sub_category"]
 
@@ -119,12 +120,7 @@ def sub_category(text: str) -> tuple[str, str | None]:
 def _hits(name: str, rx: re.Pattern[str], text: str) -> list[str]:
     """What rx.finditer(text) finds, trying the rule only where one of its start literals occurs:
     the leftmost such position that matches is where a scan would find the next match."""
-    at: list[int] = []
-    for lit in SUB_START_LITERALS[name]:
-        pos = text.find(lit)
-        while pos >= 0:
-            at.append(pos)
-            pos = text.find(lit, pos + 1)
+    at = literal_positions(text, SUB_START_LITERALS[name])
     if name in SUB_LINE_START:
         at.append(0)
         pos = text.find("\n")

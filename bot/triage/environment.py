@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 
 from bot.triage.cues import holds_any
-from bot.triage.text import clip
+from bot.triage.text import clip, literal_positions
 
 __all__ = ["ENV_CHARS", "environment"]
 
@@ -52,12 +52,7 @@ _ENV_STARTS: dict[str, tuple[str, ...]] = dict(zip((rx.pattern for rx, gate in _
 
 def _matches_at(rx: re.Pattern[str], lits: tuple[str, ...], text: str) -> list[re.Match[str]]:
     """rx.finditer(text) (matches are never empty), trying rx only where a start literal occurs."""
-    at: list[int] = []
-    for lit in lits:
-        pos = text.find(lit)
-        while pos >= 0:
-            at.append(pos)
-            pos = text.find(lit, pos + 1)
+    at = literal_positions(text, lits)
     found: list[re.Match[str]] = []
     after = 0
     for pos in sorted(at):

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import re
 
+from bot.triage.text import literal_positions
+
 
 __all__ = ["SEVERITIES", "BUG_LIKE", "severity_for"]
 
@@ -85,12 +87,7 @@ def _first(rx: re.Pattern[str], text: str) -> str | None:
 def _leftmost(rx: re.Pattern[str], lits: tuple[str, ...], text: str) -> re.Match[str] | None:
     """rx.search(text), trying rx only where one of its start literals occurs (the leftmost such
     position at which it matches is where a scan finds its first match)."""
-    at: list[int] = []
-    for lit in lits:
-        pos = text.find(lit)
-        while pos >= 0:
-            at.append(pos)
-            pos = text.find(lit, pos + 1)
+    at = literal_positions(text, lits)
     for pos in sorted(at):
         m = rx.match(text, pos)
         if m is not None:

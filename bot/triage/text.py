@@ -95,6 +95,18 @@ def strip_html_comments(text: str) -> str:
     return re.sub(r"<!--.*?(?:-->|$)", " ", text, flags=re.S)
 
 
+def literal_positions(text: str, literals: tuple[str, ...]) -> list[int]:
+    """Every position at which one of `literals` occurs (unsorted; str.find runs in C): where a
+    pattern that starts with one of them can match, so it need not be tried anywhere else."""
+    at: list[int] = []
+    for lit in literals:
+        pos = text.find(lit)
+        while pos >= 0:
+            at.append(pos)
+            pos = text.find(lit, pos + 1)
+    return at
+
+
 def collapse_ws(text: str) -> str:
     return _WS.sub(" ", text).strip()
 
