@@ -78,9 +78,10 @@ class Supervisor:
     def start(self) -> Supervisor:
         now = time.monotonic()
         with self._lock:
-            self._slots = [_Slot(index=index, process=process, ready=ready, started=now)
-                           for index in range(self._settings.worker_processes)
-                           for process, ready in [_spawn(self._settings, index=index, log_level=self._log_level)]]
+            self._slots = []
+            for index in range(self._settings.worker_processes):
+                process, ready = _spawn(self._settings, index=index, log_level=self._log_level)
+                self._slots.append(_Slot(index=index, process=process, ready=ready, started=now))
         self._thread = threading.Thread(target=self._watch, name="worker-supervisor", daemon=True)
         self._thread.start()
         return self

@@ -9,7 +9,7 @@ import re
 import bot.triage.intent as I
 from bot.triage.chatter import PROBLEM, QUESTION, REQUEST
 from bot.triage.model import score_category
-from bot.triage.text import literal_positions
+from bot.triage.text import LITERAL_SCAN_MIN, literal_positions
 
 __all__ = ["CATEGORIES", "choose_category", "sub_category"]
 
@@ -77,7 +77,7 @@ _SUB_RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
         r"tooltip|discoverab\w*|clunky|annoying|too many clicks)\b")),
 )
 # Hand-listed start literals of the _SUB_RULES (every position at which a rule matches starts with
-# one of them, or is a line start where a rule has a "^" alternative; tests/test_triage_shortcuts.py
+# one of them, or is a line start where a rule has a "^" alternative; tests/test_triage_literals.py
 # checks every such position): the rules are then tried only there, as in cues.py. A pattern that
 # starts with \b makes `re` try every position of the text; a few `find` calls are cheaper.
 SUB_START_LITERALS: dict[str, tuple[str, ...]] = {
@@ -97,7 +97,6 @@ SUB_START_LITERALS: dict[str, tuple[str, ...]] = {
                   "clunky", "annoying"),
 }
 SUB_LINE_START = frozenset({"documentation"})       # rules with a "^" alternative
-SUB_SCAN_CHARS = 160       # shorter texts: a plain scan is as cheap as the literal searches
 _FOCUS_CHARS = 400
 _PROBLEM = re.compile(PROBLEM.pattern)   # lower-case text: no re.I needed
 _REQUEST = re.compile(REQUEST.pattern)
@@ -107,7 +106,7 @@ def sub_category(text: str) -> tuple[str, str | None]:
     """("bug" | a sub-category, the phrase that decided it)."""
     text = text.lower()
     best: tuple[int, int, str, str] | None = None
-    short = len(text) < SUB_SCAN_CHARS
+    short = len(text) < LITERAL_SCAN_MIN
     for order, (name, rx) in enumerate(_SUB_RULES):
         hits = [m.group(0) for m in rx.finditer(text)] if short else _hits(name, rx, text)
         if hits:

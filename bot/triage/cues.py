@@ -10,6 +10,7 @@ import re
 from bisect import bisect_right
 
 import bot.triage.patterns as P
+from bot.triage.text import LITERAL_SCAN_MIN, literal_positions
 
 __all__ = ["cues_per_unit", "UNIT_CHARS", "CUE_CHARS"]
 
@@ -20,7 +21,7 @@ _ALL_CUES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
     for name, rx in (*P.EB_CUES.items(), *P.EB_IMPLICIT.items(), *P.EB_COUNTER.items(), *P.S2R_CUES.items())
     if name not in P.EB_GATES)
 # Hand-listed start literals: every match of the cue starts with one of these strings (checked on
-# the development data and random texts by tests/test_triage_shortcuts.py: at every position where
+# the development data and random texts by tests/test_triage_literals.py: at every position where
 # the cue matches, not only where a scan reports a match). The cue is then tried only where a
 # literal occurs (a few `find` C substring searches, then `match` at those positions): the
 # leftmost such position that matches is the leftmost match a full regex scan finds, and a scan
@@ -75,7 +76,6 @@ _TOKEN_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz'")
 _WORD_AND_GATED: tuple[tuple[str, frozenset[str], re.Pattern[str] | None], ...] = (
     *((name, vocab, None) for name, vocab in P.EB_IMPLICIT_WORDS.items()),
     *_GATED, ("ob", _OB_WORDS, None))
-SCAN_SHORT = 160           # shorter texts: a regex scan is cheaper than the start literal searches
 UNIT_CHARS = 400
 CUE_CHARS = 1500           # cues are looked for in the first 1500 characters of the units
 
@@ -90,7 +90,7 @@ def cues_per_unit(units: list[str]) -> list[list[str]]:
         starts.append(starts[-1] + len(part) + 1)
     out: list[list[str]] = [[] for _ in units]
     last = len(starts) - 1
-    literals = START_LITERALS if len(joined) >= SCAN_SHORT else {}
+    literals = START_LITERALS if len(joined) >= LITERAL_SCAN_MIN else {}
     for name, rx in _ALL_CUES:
         lits = literals.get(name)
         if lits is not None:
@@ -145,12 +145,7 @@ def _first_per_unit(name: str, rx: re.Pattern[str], lits: tuple[str, ...], joine
     """The units in which `rx` matches, trying it only where one of its start literals occurs
     (and at every unit start with `line_too`): the same units as a scan that searches again from
     the next unit's start after each hit."""
-    at: list[int] = starts[:] if line_too else []
-    for lit in lits:
-        pos = joined.find(lit)
-        while pos >= 0:
-            at.append(pos)
-            pos = joined.find(lit, pos + 1)
+    at = literal_positions(joined, lits) + (starts if line_too else [])
     if not at:
         return
     at.sort()

@@ -1,7 +1,7 @@
 """The environment a report names: browsers, operating systems, devices, versions, stages.
 
 Case-sensitive on purpose ("Edge", "Safari", "iOS" are names). Each gated pattern is tried only
-where one of its start literals occurs (bot.triage.cues' trick; tests/test_triage_shortcuts.py
+where one of its start literals occurs (bot.triage.cues' trick; tests/test_triage_literals.py
 checks every position at which one matches). Stdlib only.
 """
 from __future__ import annotations
@@ -9,14 +9,13 @@ from __future__ import annotations
 import re
 
 from bot.triage.cues import holds_any
-from bot.triage.text import clip, literal_positions
+from bot.triage.text import LITERAL_SCAN_MIN, clip, literal_positions
 
 __all__ = ["ENV_CHARS", "environment"]
 
-ENV_SHORT = 160            # shorter texts: a regex scan is cheaper than the start literal searches
 ENV_CHARS = 1500           # environment mentions are looked for in the first 1500 characters
 
-# (pattern, gate): every match contains one of the gate's literals (tests/test_triage_shortcuts.py
+# (pattern, gate): every match contains one of the gate's literals (tests/test_triage_literals.py
 # checks it), so a text holding none of them skips that scan
 _ENV: tuple[tuple[re.Pattern[str], tuple[str, ...] | None], ...] = tuple((re.compile(p), g) for p, g in (
     # case-sensitive on purpose: "Edge", "Safari", "iOS" are names
@@ -38,7 +37,7 @@ _ENV: tuple[tuple[re.Pattern[str], tuple[str, ...] | None], ...] = tuple((re.com
      ("prod", "staging", "sandbox", "uat")),
 ))
 # Start literals of the gated _ENV patterns (every position at which one matches starts with one of
-# its literals: tests/test_triage_shortcuts.py checks every such position): they are tried only
+# its literals: tests/test_triage_literals.py checks every such position): they are tried only
 # there, which finds what finditer finds without a scan of every position for the leading \b.
 _ENV_STARTS: dict[str, tuple[str, ...]] = dict(zip((rx.pattern for rx, gate in _ENV if gate is not None), (
     ("Chrom", "Firefox", "Safari", "Edge", "Opera", "Brave", "IE", "Internet Explorer"),
@@ -71,7 +70,7 @@ _ENV_STOP = re.compile(r"^(?:HTTP|Error|Python \d|Step|Steps|Section|Chapter|Tab
 
 def _env_mentions(text: str) -> list[tuple[int, str]]:
     out: list[tuple[int, str]] = []
-    starts = _ENV_STARTS if len(text) >= ENV_SHORT else {}   # short texts: gate, then a plain scan
+    starts = _ENV_STARTS if len(text) >= LITERAL_SCAN_MIN else {}   # short texts: gate, then a plain scan
     for rx, gate in _ENV:
         lits = starts.get(rx.pattern)
         if lits is not None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 
-from bot.triage.text import literal_positions
+from bot.triage.text import LITERAL_SCAN_MIN, literal_positions
 
 
 __all__ = ["SEVERITIES", "BUG_LIKE", "severity_for"]
@@ -14,7 +14,6 @@ __all__ = ["SEVERITIES", "BUG_LIKE", "severity_for"]
 SEVERITIES = ("critical", "high", "medium", "low")
 BUG_LIKE = ("bug", "performance", "usability", "integration", "data")
 _LOW_BY_DEFAULT = ("feature_request", "question", "documentation")
-SCAN_SHORT = 160           # shorter texts: a plain regex scan is cheaper than the literal searches
 SCAN_CHARS = 600           # impact words are looked for in the first 600 characters (title first)
 
 
@@ -79,7 +78,7 @@ def _first(rx: re.Pattern[str], text: str) -> str | None:
     gate = GATES.get(rx.pattern)
     if gate is not None and not _holds_any(text, gate):   # `in` stops at the first literal found
         return None
-    lits = START_LITERALS.get(rx.pattern) if len(text) >= SCAN_SHORT else None
+    lits = START_LITERALS.get(rx.pattern) if len(text) >= LITERAL_SCAN_MIN else None
     m = _leftmost(rx, lits, text) if lits is not None else rx.search(text)
     return m.group(0).lower() if m else None
 
@@ -96,7 +95,7 @@ def _leftmost(rx: re.Pattern[str], lits: tuple[str, ...], text: str) -> re.Match
 
 
 # Hand-listed literal gates: every match of the pattern contains one of these strings (checked by
-# tests/test_triage_shortcuts.py), so a text without any skips the scan (a few C substring
+# tests/test_triage_literals.py), so a text without any skips the scan (a few C substring
 # searches instead of a regex pass over 600 characters)
 GATES: dict[str, tuple[str, ...]] = {
     _OUTAGE.pattern: ("outage", "down", "5", "error", "everything", "entire", "whole", "nobody", "no one",
@@ -120,7 +119,7 @@ GATES: dict[str, tuple[str, ...]] = {
 
 
 # Hand-listed start literals: every position at which the pattern matches starts with one of these
-# (checked at every matching position by tests/test_triage_shortcuts.py), so the pattern is tried
+# (checked at every matching position by tests/test_triage_literals.py), so the pattern is tried
 # only there: a pattern that starts with \b makes `re` try every position of the text.
 START_LITERALS: dict[str, tuple[str, ...]] = {
     _OUTAGE.pattern: ("outage", "is down", "are down", "went down", "goes down", "site down", "app down", "service down",

@@ -95,6 +95,11 @@ def strip_html_comments(text: str) -> str:
     return re.sub(r"<!--.*?(?:-->|$)", " ", text, flags=re.S)
 
 
+# Texts shorter than this keep the plain regex scan: there a few `find` calls per pattern cost more
+# than the scan they would save (measured with bench/classify_speed.py: chat got slower).
+LITERAL_SCAN_MIN = 160
+
+
 def literal_positions(text: str, literals: tuple[str, ...]) -> list[int]:
     """Every position at which one of `literals` occurs (unsorted; str.find runs in C): where a
     pattern that starts with one of them can match, so it need not be tried anywhere else."""
