@@ -5,7 +5,7 @@ only there finds what a full scan finds. (Randomized inputs with fixed seeds, an
 texts when ../shared/data is beside the checkout.)"""
 from __future__ import annotations
 
-from tests.triage_texts import cue_texts
+from tests.triage_texts import DATA, cue_texts
 
 
 def test_every_cue_match_holds_one_of_its_hand_listed_gate_literals() -> None:
@@ -189,7 +189,8 @@ def test_every_position_a_severity_pattern_matches_at_starts_with_one_of_its_sta
                 assert text.startswith(lits, m.start()), (pattern[:40], text[m.start():m.start() + 40])
             first = patterns[pattern].search(text)
             assert S._first(patterns[pattern], text) == (first.group(0).lower() if first else None)
-    assert matched > 20000
+    # the random texts and samples alone give about 19,000 positions; ../shared/data beside the checkout adds more
+    assert matched > (20000 if DATA.exists() else 15000)
 
 
 def test_environment_patterns_are_tried_at_their_start_literals_only() -> None:
