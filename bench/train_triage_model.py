@@ -51,8 +51,9 @@ SEED = 0
 FOLDS = 5
 # Hyperparameters: picked by 5-fold CV on issue_reports_labelled.csv only (a small grid over C,
 # smoothing, n-gram range, min_df); nothing was tuned on any other data.
-CAT_PARAMS = {"model": "NB-weighted logistic regression (NBSVM-style), one-vs-rest; training rows: the labelled "
-                       "issues (weight 1) and the tracker bug reports as `bug` (weight TRACKER_WEIGHT = 0.3)",
+CAT_PARAMS = {"model": "NB-weighted logistic regression (NBSVM-style), one-vs-rest, trained on the labelled issues "
+                       "only; plus a `tracker` gate column: the same model kind, labelled issues vs the tracker "
+                       "bug reports (train_category_gated)",
               "features": "binary word unigrams + suffix-stemmed word bigrams of title+body (first 1500 "
                           "chars of the prepared text, code and HTML comments kept) + title-only "
                           "unigrams+bigrams",
@@ -147,6 +148,30 @@ def train_category_mixed(issue_docs: list[list[str]], issue_labels: list[str],
                           [1.0] * len(issue_docs) + [TRACKER_WEIGHT] * len(tracker_docs))
 
 
+GATE_CLASS = "tracker"
+
+
+def train_category_gated(issue_docs: list[list[str]], issue_labels: list[str],
+                         tracker_docs: list[list[str]]) -> dict[str, Any]:
+    """The shipped category block: bug/feature/question learned from the labelled GitHub issues only,
+    plus a fourth column, a logistic "written as a tracker bug report" score (GitHub issues vs the
+    tracker reports, same features), with its bias in `tracker_bias`. One model cannot serve both
+    styles (bench/category_tradeoff.py: every weight given to tracker reports as `bug` costs GitHub
+    macro-F1); the gate lets the rules in category.py call a tracker-style report a bug report and
+    leaves the GitHub classifier as it learned. Without tracker rows the block has no gate."""
+    block = train_category(issue_docs, issue_labels)
+    if not tracker_docs:
+        return block
+    gate = train_category(issue_docs + tracker_docs, ["github"] * len(issue_docs) + [GATE_CLASS] * len(tracker_docs))
+    k = gate["classes"].index(GATE_CLASS)
+    width = len(block["classes"])
+    weights = {f: w + [0.0] for f, w in block["weights"].items()}
+    for f, w in gate["weights"].items():
+        if w[k]:
+            weights.setdefault(f, [0.0] * width + [0.0])[width] = w[k]
+    return {**block, "weights": weights, "tracker_bias": gate["bias"][k]}
+
+
 def prepared(text: str, title: str) -> tuple[str, str | None]:
     """The text triage() analyses (markup stripped, PII masked, cut to ANALYSE_CHARS)."""
     body, head = prepare_input(text=text, title=title)
@@ -170,14 +195,14 @@ def cv_category(rows: list[dict[str, str]], docs: list[list[str]] | None = None,
     y = np.asarray([r["label"] for r in rows])
     pred = np.empty(len(y), dtype=object)
     for tr, te in StratifiedKFold(FOLDS, shuffle=True, random_state=SEED).split(docs, y):
-        block = train_category_mixed([docs[i] for i in tr], list(y[tr]), tracker)
+        block = train_category_gated([docs[i] for i in tr], list(y[tr]), tracker)
         pred[te] = predict_category(block, [docs[i] for i in te])
     repos = np.asarray([r["repo"] for r in rows])
     pred_repo = np.empty(len(y), dtype=object)
     for repo in sorted(set(repos)):
         te = np.where(repos == repo)[0]
         tr = np.where(repos != repo)[0]
-        block = train_category_mixed([docs[i] for i in tr], list(y[tr]), tracker)
+        block = train_category_gated([docs[i] for i in tr], list(y[tr]), tracker)
         pred_repo[te] = predict_category(block, [docs[i] for i in te])
     per_repo = {repo: float(f1_score(y[repos == repo], pred[repos == repo], average="macro"))
                 for repo in sorted(set(repos))}
@@ -326,7 +351,7 @@ def build(data_dir: Path, *, with_cv: bool = True) -> tuple[dict[str, Any], dict
     commits = data_commits(data_dir)
     model = {
         "format": 2,
-        "category": train_category_mixed(docs, [r["label"] for r in issues], report_docs(reports)),
+        "category": train_category_gated(docs, [r["label"] for r in issues], report_docs(reports)),
         "details": details,
         "sentences": sent_block,
         "provenance": provenance(data_dir, commits, issues=len(issues), reports=len(reports),

@@ -131,7 +131,7 @@ def issue_figures(issues: list[dict[str, str]], reports: list[dict[str, str]], s
     for repo in sorted(set(repos)):
         te = [i for i, r in enumerate(repos) if r == repo]
         tr = [i for i, r in enumerate(repos) if r != repo]
-        block = T.train_category_mixed([docs[i] for i in tr], [y[i] for i in tr], tracker)
+        block = T.train_category_gated([docs[i] for i in tr], [y[i] for i in tr], tracker)
         model = {**shipped, "category": block}
         rows = [issues[i] for i in te]
         a = with_model(model, lambda: full(rows))
@@ -147,7 +147,7 @@ def issue_figures(issues: list[dict[str, str]], reports: list[dict[str, str]], s
     cv_full: list[str] = [""] * len(issues)
     cv_title: list[str] = [""] * len(issues)
     for tr, te in StratifiedKFold(folds, shuffle=True, random_state=T.SEED).split(docs, y):
-        block = T.train_category_mixed([docs[i] for i in tr], [y[i] for i in tr], tracker)
+        block = T.train_category_gated([docs[i] for i in tr], [y[i] for i in tr], tracker)
         rows = [issues[i] for i in te]
         a = with_model({**shipped, "category": block}, lambda: full(rows))
         b = with_model({**shipped, "category": block}, lambda: titles(rows))
@@ -208,7 +208,7 @@ def tracker_figures(reports: list[dict[str, str]], issues: list[dict[str, str]],
 
     def fold_run(tr: list[int], te: list[int], frac: float) -> list[dict[str, Any]]:
         tr = list(tr)[: int(len(tr) * frac)]
-        model = {**shipped, "category": T.train_category_mixed(idocs, labels, [rdocs[i] for i in tr])}
+        model = {**shipped, "category": T.train_category_gated(idocs, labels, [rdocs[i] for i in tr])}
         if tr:
             model["details"] = T.train_details([reports[i] for i in tr], [feats[i] for i in tr])
         else:

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from bot.triage import triage
 from bot.triage.classify import classify_stream
 from bot.triage.model import load_model, set_model
 
@@ -76,3 +77,51 @@ def test_a_one_line_message_that_names_a_thing_is_not_asked_for_steps() -> None:
     assert named["is_report"] and named["category"] in ("feature_request", "question") and named["missing"] == []
     for said in (flicker, orders):
         assert said["category"] in BUG_FAMILY and said["missing"], said
+
+
+def _gated(p_tracker_margin: float) -> dict[str, Any]:
+    """The shipped model with a category block that reads every report as a question (as above) and
+    a tracker-style gate column whose margin is `p_tracker_margin` for any report mentioning "the"."""
+    return {**load_model(), "category": {"classes": ["bug", "feature", "question"], "bias": [-1.0, -1.0, 1.3],
+                                         "tracker_bias": -5.0, "weights": {"the": [0.0, 0.0, 0.0, 5.0 + p_tracker_margin]}}}
+
+
+def test_with_a_gate_a_report_written_like_a_tracker_report_is_a_bug_and_one_that_is_not_keeps_its_label() -> None:
+    """With the gate column the style decides, not the prose rules: the same templated question is a
+    bug report when the gate reads it as tracker-written, and a question when it does not."""
+    body = "### Describe the problem\n" + PROSE
+    try:
+        set_model(_gated(2.0))
+        [tracker] = classify([{"title": "Long lines in the editor", "body": body}])
+        why = triage(title="Long lines in the editor", text=body).reasons
+        set_model(_gated(-4.0))      # p ≈ 0.02: below PROSE_STYLE too
+        [github] = classify([{"title": "Long lines in the editor", "body": body}])
+        [prose] = classify([{"title": "Toolbar icons after switching themes", "body": "The icons keep their colours."}])
+    finally:
+        set_model(None)
+    assert tracker["category"] in BUG_FAMILY and "expected" in tracker["missing"], tracker
+    assert any("written like a tracker bug report" in r for r in why), why
+    assert github["category"] == "question" and github["missing"] == [], github
+    assert prose["category"] == "question", "no gate vote: the prose rules no longer apply"
+
+
+def test_the_gate_does_not_touch_chat_or_requests() -> None:
+    try:
+        set_model(_gated(4.0))
+        chat, request = classify([{"text": "is the export limited to 100 rows or can that be changed?"},
+                                  {"title": "Add a way to wrap the long lines", "body": PROSE}])
+    finally:
+        set_model(None)
+    assert chat["category"] == "question" and chat["missing"] == [], chat
+    assert request["category"] == "feature_request", request
+
+
+def test_the_shipped_gate_reads_a_bugzilla_style_report_as_a_bug_report() -> None:
+    """The shipped model, on a report written as Bugzilla reports are (not from the data)."""
+    [out] = classify([{"title": "Bookmarks toolbar empty after upgrade to 3.6",
+                       "body": "User-Agent: Mozilla/5.0 (X11; Linux x86_64)\nBuild Identifier: 20100115\n\n"
+                               "After upgrading the bookmarks toolbar shows no items. The bookmarks "
+                               "are still in the Library window.\n\nReproducible: Always"}])
+    assert load_model()["category"].get("tracker_bias") is not None
+    assert out["category"] in BUG_FAMILY, out
+    assert "expected" in out["missing"], out

@@ -8,7 +8,8 @@ import re
 
 import bot.triage.intent as I
 from bot.triage.chatter import PROBLEM, QUESTION, REQUEST
-from bot.triage.model import score_category
+from bot.triage.model import score_category_style
+from bot.triage.severity import stated_harm
 from bot.triage.text import LITERAL_SCAN_MIN, literal_positions
 
 __all__ = ["CATEGORIES", "choose_category", "sub_category"]
@@ -20,6 +21,8 @@ CHAT_MODEL_MIN = 0.8
 UNSURE = 0.45              # below this the classifier's non-bug label yields to observed behaviour
 OBSERVED_LONG = 5          # this many observed-behaviour sentences make a report a bug report
 ANALYSE_TRACE = 4000       # a stack trace is looked for in the first 4000 characters
+PROSE_STYLE = 0.1          # below this gate probability the prose rules below do not apply (a GitHub-style issue)
+TRACKER_STYLE = 0.5        # the gate's probability from which a titled report reads as a tracker bug report
 PROSE_OBSERVED = 2         # sentences of observed behaviour that make a prose report a bug report
 FEATURE_BIAS = 1.5  # a non-question one-liner that names a thing is more often a request (fitted on even-numbered GitHub titles)
 # Markdown structure of an issue template (section headings, fences, HTML comments, bold labels,
@@ -188,12 +191,11 @@ def choose_category(*, text: str, title: str | None, observed: int = 0,
         if asks and observed == 0:
             return "question", ["category question: asks something and describes no observed behaviour"]
     one_line = chat and len(text) <= I.SHORT and "\n" not in text.strip()
-    if one_line:
-        probs = score_category(text, "")          # a one-line message reads like an issue title
-    else:
-        probs = score_category(title, text)
-    if not probs:
+    # a one-line message reads like an issue title
+    scored = score_category_style(text, "") if one_line else score_category_style(title, text)
+    if not scored:
         return _bug(head, reasons, "default (no classifier model found)")
+    probs, p_tracker = scored
     label = max(probs, key=probs.__getitem__)
     said = f"classifier {label} p={probs[label]:.2f}"
     if one_line and label == "bug" and not hints_observed and not problem:
@@ -206,7 +208,15 @@ def choose_category(*, text: str, title: str | None, observed: int = 0,
         base = _FROM_MODEL[other]
         return base, [f"category {base}: a one-line message that describes no problem ({said}, then {other} "
                       f"p={probs.get(other, 0.0):.2f})"]
-    if label != "bug" and not chat and not I.weak_request(opening) \
+    prose_style = p_tracker is None or p_tracker >= PROSE_STYLE
+    if p_tracker is not None and not chat and p_tracker >= TRACKER_STYLE:
+        if label != "bug" and not I.weak_request(opening):
+            # The classifier learned bug / feature / question from GitHub issues; tracker (Bugzilla,
+            # Jira) bug reports are written otherwise and it reads many as questions. The gate,
+            # learned from GitHub issues vs tracker bug reports, says this one is written like
+            # the latter: trackers hold bug reports (bench/category_tradeoff.py, docs/classifier.md).
+            return _bug(head, reasons, f"written like a tracker bug report (style p={p_tracker:.2f}; {said})")
+    if prose_style and label != "bug" and not chat and not I.weak_request(opening) \
             and (title_observed or problem or observed >= PROSE_OBSERVED) and not _TEMPLATE.search(text, 0, ANALYSE_TRACE):
         # A titled report written as prose (no issue template) that states observed behaviour:
         # the classifier learned bug reports mostly from GitHub templates and reads such tracker
@@ -214,7 +224,7 @@ def choose_category(*, text: str, title: str | None, observed: int = 0,
         evidence = ("the title states observed behaviour" if title_observed or problem
                     else f"{observed} sentences describe observed behaviour")
         return _bug(head, reasons, f"{evidence} in a prose report ({said})")
-    if label == "question" and not chat and "?" not in (title or "") and "?" not in text[:_FOCUS_CHARS] \
+    elif prose_style and label == "question" and not chat and "?" not in (title or "") and "?" not in text[:_FOCUS_CHARS] \
             and not I.howto(opening) and not _TEMPLATE.search(text, 0, ANALYSE_TRACE):
         # A titled prose report (no issue template) whose title is a statement and whose opening
         # asks nothing: trackers' bug reports read like that ("reverse proxy return FORBIDDEN all
@@ -233,6 +243,8 @@ def choose_category(*, text: str, title: str | None, observed: int = 0,
                                    f"request ('{I.weak_request(opening)}…')"]
     if chat and label != "bug" and probs[label] < CHAT_MODEL_MIN and observed:
         return _bug(head, reasons, f"a statement of observed behaviour in chat ({said})")
+    if label != "bug" and not I.weak_request(opening) and (harm := stated_harm(head)):
+        return _bug(head, reasons, f"states harm done ('{harm}'; {said})")
     if label == "bug":
         return _bug(head, reasons, said)
     base = _FROM_MODEL.get(label, "bug")

@@ -2,7 +2,8 @@
 
 `category_model.json.gz` (written by bench/train_triage_model.py) holds
   * `category`: a linear one-vs-rest model (NB-weighted logistic regression over binary word
-    unigrams + bigrams) for bug / feature / question,
+    unigrams + bigrams) for bug / feature / question, learned from GitHub issues, and in a fourth
+    weight column a gate: how much a report reads like a tracker (Bugzilla / Jira) bug report,
   * `details`: logistic models over the cue features of extract.py for "has expected behaviour"
     (`eb`) and "has steps to reproduce" (`s2r`),
   * `sentences`: a one-vs-rest logistic model over a sentence's word unigrams + bigrams for
@@ -21,7 +22,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
-__all__ = ["MODEL_PATH", "category_features", "load_model", "set_model", "score_category", "detail_weights",
+__all__ = ["MODEL_PATH", "category_features", "load_model", "set_model", "score_category", "score_category_style", "detail_weights",
            "sentence_features", "score_sentences", "logit"]
 
 MODEL_PATH = Path(__file__).with_name("category_model.json.gz")
@@ -94,20 +95,34 @@ def set_model(model: dict[str, Any] | None) -> None:
 
 def score_category(title: str | None, body: str, model: dict[str, Any] | None = None) -> dict[str, float] | None:
     """Probabilities over the model's classes (bug/feature/question), or None with no model."""
+    scored = score_category_style(title, body, model)
+    return scored[0] if scored else None
+
+
+def score_category_style(title: str | None, body: str,
+                         model: dict[str, Any] | None = None) -> tuple[dict[str, float], float | None] | None:
+    """(probabilities over bug/feature/question, probability that the report is written in the style
+    of a tracker bug report), or None with no model; the second is None when the model has no
+    gate column (`tracker_bias`, see bench/train_triage_model.py train_category_gated)."""
     cat = (model or load_model()).get("category")
     if not cat:
         return None
     classes: list[str] = cat["classes"]
     weights: dict[str, list[float]] = cat["weights"]
+    gate = cat.get("tracker_bias")
+    bias = list(cat["bias"]) if gate is None else [*cat["bias"], gate]
     # one dict lookup per feature (C loops throughout; the features not in the model give None):
-    # cheaper than a set intersection followed by a second lookup of every hit
+    # cheaper than a set intersection followed by a second lookup of every hit. The gate is a
+    # fourth column of the same rows, so it costs no second lookup.
     rows = list(filter(None, map(weights.get, category_features(title, body))))
-    scores = [b + sum(col) for b, col in zip(cat["bias"], zip(*rows))] if rows else list(cat["bias"])
+    scores = [b + sum(col) for b, col in zip(bias, zip(*rows))] if rows else bias
+    p_tracker = None if gate is None else 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, scores[-1]))))
+    scores = scores[:len(classes)]
     # one-vs-rest margins -> a softmax, only used to rank and to phrase reasons
     top = max(scores)
     exps = [math.exp(s - top) for s in scores]
     total = sum(exps)
-    return {c: e / total for c, e in zip(classes, exps)}
+    return {c: e / total for c, e in zip(classes, exps)}, p_tracker
 
 
 def detail_weights(model: dict[str, Any] | None = None) -> dict[str, dict[str, float]]:

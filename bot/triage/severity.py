@@ -9,7 +9,7 @@ import re
 from bot.triage.text import LITERAL_SCAN_MIN, literal_positions
 
 
-__all__ = ["SEVERITIES", "BUG_LIKE", "severity_for"]
+__all__ = ["SEVERITIES", "BUG_LIKE", "severity_for", "stated_harm"]
 
 SEVERITIES = ("critical", "high", "medium", "low")
 BUG_LIKE = ("bug", "performance", "usability", "integration", "data")
@@ -148,6 +148,17 @@ START_LITERALS: dict[str, tuple[str, ...]] = {
 def _shift(level: str, by: int) -> str:
     i = SEVERITIES.index(level) - by
     return SEVERITIES[max(0, min(len(SEVERITIES) - 1, i))]
+
+
+def stated_harm(text: str) -> str | None:
+    """The phrase of lower-cased `text` that states harm done (an outage, lost data, another
+    account's data shown), or None: a message that states one describes a problem, however it is
+    phrased. Security words alone ("security", "privacy") are not harm: requests use them too."""
+    text = text[:SCAN_CHARS]
+    if hit := _first(_OUTAGE, text) or _first(_DATA_LOSS, text):
+        return hit
+    hit = _first(_LEAK, text)
+    return hit if hit and hit.startswith(("someone", "somebody", "other ")) else None
 
 
 def severity_for(*, category: str, text: str, affected_count: int) -> tuple[str, list[str]]:
