@@ -53,7 +53,8 @@ FOLDS = 5
 # smoothing, n-gram range, min_df); nothing was tuned on any other data.
 CAT_PARAMS = {"model": "NB-weighted logistic regression (NBSVM-style), one-vs-rest, trained on the labelled issues "
                        "only; plus a `tracker` gate column: the same model kind, labelled issues vs the tracker "
-                       "bug reports (train_category_gated)",
+                       "bug reports (train_category_gated); for chat messages a second block, the labelled issues plus "
+                       "the tracker reports as `bug` at weight TRACKER_WEIGHT = 0.3 (train_category_mixed)",
               "features": "binary word unigrams + suffix-stemmed word bigrams of title+body (first 1500 "
                           "chars of the prepared text, code and HTML comments kept) + title-only "
                           "unigrams+bigrams",
@@ -170,6 +171,17 @@ def train_category_gated(issue_docs: list[list[str]], issue_labels: list[str],
         if w[k]:
             weights.setdefault(f, [0.0] * width + [0.0])[width] = w[k]
     return {**block, "weights": weights, "tracker_bias": gate["bias"][k]}
+
+
+def category_blocks(issue_docs: list[list[str]], issue_labels: list[str],
+                    tracker_docs: list[list[str]]) -> dict[str, Any]:
+    """Both shipped category blocks: `category` for titled reports (GitHub-only classes + the
+    tracker-style gate) and `chat_category` for chat messages, the one model over the labelled
+    issues plus the tracker reports as `bug` (train_category_mixed): a war-room message such as
+    "CSV import drops the last row" is a plain statement of behaviour, as tracker reports are,
+    and a classifier that learned bug reports only from GitHub templates reads it as a question."""
+    return {"category": train_category_gated(issue_docs, issue_labels, tracker_docs),
+            "chat_category": train_category_mixed(issue_docs, issue_labels, tracker_docs)}
 
 
 def prepared(text: str, title: str) -> tuple[str, str | None]:
@@ -351,7 +363,7 @@ def build(data_dir: Path, *, with_cv: bool = True) -> tuple[dict[str, Any], dict
     commits = data_commits(data_dir)
     model = {
         "format": 2,
-        "category": train_category_gated(docs, [r["label"] for r in issues], report_docs(reports)),
+        **category_blocks(docs, [r["label"] for r in issues], report_docs(reports)),
         "details": details,
         "sentences": sent_block,
         "provenance": provenance(data_dir, commits, issues=len(issues), reports=len(reports),

@@ -13,9 +13,10 @@ HEADLINE (cross-source: the scored source trained nothing that scores it)
     Chat trains nothing; the threads with an odd id were never looked at while writing rules
     (the even ones were): both halves are printed, the odd half is the headline.
   * bug_reports_ob_eb_s2r.csv (tracker bug reports): share classed in the bug family, and
-    missing-EB / missing-S2R P/R/F1 through `missing`, with the report-level presence models
-    (the only part fitted on this file) removed: the sentence model, trained on other reports'
-    sentences, and the rules decide.
+    missing-EB / missing-S2R P/R/F1 through `missing`, leave-one-system-out: the tracker-style
+    gate and the report-level presence models (the parts fitted on this file) are retrained
+    without the scored system's reports. Also with no tracker data at all (no gate, presence
+    models removed): the sentence model, trained on other reports' sentences, and the rules decide.
     bug_report_sentences.csv shares some sentences with this file, so the section is printed again
     with the sentence model retrained without them (the stricter figure).
   * issue_reports_labelled.csv: bug/feature/question macro-F1 leave-one-repository-out, on the
@@ -131,8 +132,7 @@ def issue_figures(issues: list[dict[str, str]], reports: list[dict[str, str]], s
     for repo in sorted(set(repos)):
         te = [i for i, r in enumerate(repos) if r == repo]
         tr = [i for i, r in enumerate(repos) if r != repo]
-        block = T.train_category_gated([docs[i] for i in tr], [y[i] for i in tr], tracker)
-        model = {**shipped, "category": block}
+        model = {**shipped, **T.category_blocks([docs[i] for i in tr], [y[i] for i in tr], tracker)}
         rows = [issues[i] for i in te]
         a = with_model(model, lambda: full(rows))
         b = with_model(model, lambda: titles(rows))
@@ -147,10 +147,10 @@ def issue_figures(issues: list[dict[str, str]], reports: list[dict[str, str]], s
     cv_full: list[str] = [""] * len(issues)
     cv_title: list[str] = [""] * len(issues)
     for tr, te in StratifiedKFold(folds, shuffle=True, random_state=T.SEED).split(docs, y):
-        block = T.train_category_gated([docs[i] for i in tr], [y[i] for i in tr], tracker)
+        model = {**shipped, **T.category_blocks([docs[i] for i in tr], [y[i] for i in tr], tracker)}
         rows = [issues[i] for i in te]
-        a = with_model({**shipped, "category": block}, lambda: full(rows))
-        b = with_model({**shipped, "category": block}, lambda: titles(rows))
+        a = with_model(model, lambda: full(rows))
+        b = with_model(model, lambda: titles(rows))
         for i, p, q in zip(te, a, b):
             cv_full[i], cv_title[i] = p, q
     print(f"  IN-SOURCE {folds}-fold stratified CV (seed {T.SEED}), full issue    macro-F1 {macro(y, cv_full):.3f}   "
@@ -191,10 +191,10 @@ def tracker_figures(reports: list[dict[str, str]], issues: list[dict[str, str]],
     print("\n== Tracker bug reports (bug_reports_ob_eb_s2r.csv) ==")
     idocs, labels = T.category_docs(issues), [r["label"] for r in issues]
     rdocs = T.report_docs(reports)
-    cross = {**{k: v for k, v in shipped.items() if k != "details"},
+    cross = {**{k: v for k, v in shipped.items() if k not in ("details", "chat_category")},
              "category": T.train_category(idocs, labels)}
-    missing_figures("CROSS-SOURCE (nothing fitted on this file: category model from the issues only, report-level "
-                    "presence models removed; shipped sentence model)",
+    missing_figures("CROSS-SOURCE, no tracker data at all (category model from the issues only, so no tracker-style "
+                    "gate and the prose rules decide; report-level presence models removed; shipped sentence model)",
                     reports, with_model(cross, lambda: run(reports)))
     if sentences:
         kept = sentences_disjoint_from(sentences, reports)
@@ -208,7 +208,7 @@ def tracker_figures(reports: list[dict[str, str]], issues: list[dict[str, str]],
 
     def fold_run(tr: list[int], te: list[int], frac: float) -> list[dict[str, Any]]:
         tr = list(tr)[: int(len(tr) * frac)]
-        model = {**shipped, "category": T.train_category_gated(idocs, labels, [rdocs[i] for i in tr])}
+        model = {**shipped, **T.category_blocks(idocs, labels, [rdocs[i] for i in tr])}
         if tr:
             model["details"] = T.train_details([reports[i] for i in tr], [feats[i] for i in tr])
         else:
@@ -229,7 +229,8 @@ def tracker_figures(reports: list[dict[str, str]], issues: list[dict[str, str]],
         tr = [i for i, s in enumerate(systems) if s != system]
         for i, o in zip(te, fold_run(tr, te, 1.0)):
             sys_out[i] = o
-    missing_figures("IN-SOURCE leave-one-system-out (category and presence models never saw the system)",
+    missing_figures("CROSS-SYSTEM leave-one-system-out, the tracker HEADLINE (category blocks, tracker-style gate "
+                    "and presence models never saw the scored system's reports)",
                     reports, sys_out)
     missing_figures("IN-SAMPLE (shipped models, trained on these rows)", reports, with_model(shipped, lambda: run(reports)))
 

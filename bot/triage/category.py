@@ -192,7 +192,7 @@ def choose_category(*, text: str, title: str | None, observed: int = 0,
             return "question", ["category question: asks something and describes no observed behaviour"]
     one_line = chat and len(text) <= I.SHORT and "\n" not in text.strip()
     # a one-line message reads like an issue title
-    scored = score_category_style(text, "") if one_line else score_category_style(title, text)
+    scored = score_category_style(text, "", chat=True) if one_line else score_category_style(title, text, chat=chat)
     if not scored:
         return _bug(head, reasons, "default (no classifier model found)")
     probs, p_tracker = scored
@@ -233,7 +233,7 @@ def choose_category(*, text: str, title: str | None, observed: int = 0,
         # rows, never read while writing this, issues-only classifier: 81.6 % -> 90.8 %; GitHub
         # 5-fold macro-F1 0.730 -> 0.721: docs/classifier.md.)
         return _bug(head, reasons, f"a prose report that states and asks nothing ({said})")
-    if label != "bug" and observed >= OBSERVED_LONG:
+    if label != "bug" and observed >= OBSERVED_LONG and prose_style:
         return _bug(head, reasons, f"{observed} sentences describe observed behaviour ({said})")
     if label != "bug" and probs[label] < UNSURE and (observed or problem):
         evidence = f"'{problem.group(0)}'" if problem else "observed behaviour described"

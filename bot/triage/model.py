@@ -4,6 +4,8 @@
   * `category`: a linear one-vs-rest model (NB-weighted logistic regression over binary word
     unigrams + bigrams) for bug / feature / question, learned from GitHub issues, and in a fourth
     weight column a gate: how much a report reads like a tracker (Bugzilla / Jira) bug report,
+  * `chat_category`: the same kind of model for chat messages, learned from the GitHub issues and
+    the tracker reports as bug reports (no gate),
   * `details`: logistic models over the cue features of extract.py for "has expected behaviour"
     (`eb`) and "has steps to reproduce" (`s2r`),
   * `sentences`: a one-vs-rest logistic model over a sentence's word unigrams + bigrams for
@@ -93,18 +95,21 @@ def set_model(model: dict[str, Any] | None) -> None:
     _override = model
 
 
-def score_category(title: str | None, body: str, model: dict[str, Any] | None = None) -> dict[str, float] | None:
+def score_category(title: str | None, body: str, model: dict[str, Any] | None = None, *,
+                   chat: bool = False) -> dict[str, float] | None:
     """Probabilities over the model's classes (bug/feature/question), or None with no model."""
-    scored = score_category_style(title, body, model)
+    scored = score_category_style(title, body, model, chat=chat)
     return scored[0] if scored else None
 
 
-def score_category_style(title: str | None, body: str,
-                         model: dict[str, Any] | None = None) -> tuple[dict[str, float], float | None] | None:
+def score_category_style(title: str | None, body: str, model: dict[str, Any] | None = None, *,
+                         chat: bool = False) -> tuple[dict[str, float], float | None] | None:
     """(probabilities over bug/feature/question, probability that the report is written in the style
-    of a tracker bug report), or None with no model; the second is None when the model has no
-    gate column (`tracker_bias`, see bench/train_triage_model.py train_category_gated)."""
-    cat = (model or load_model()).get("category")
+    of a tracker bug report), or None with no model; the second is None when the block has no
+    gate column (`tracker_bias`, see bench/train_triage_model.py train_category_gated).
+    `chat`: score with the chat block (`chat_category`) where the model has one."""
+    m = model or load_model()
+    cat = (chat and m.get("chat_category")) or m.get("category")
     if not cat:
         return None
     classes: list[str] = cat["classes"]
