@@ -125,3 +125,18 @@ def test_the_shipped_gate_reads_a_bugzilla_style_report_as_a_bug_report() -> Non
     assert load_model()["category"].get("tracker_bias") is not None
     assert out["category"] in BUG_FAMILY, out
     assert "expected" in out["missing"], out
+
+
+def test_chat_is_scored_by_the_chat_block_and_titled_reports_by_the_gated_one() -> None:
+    """A model with both blocks: chat messages meet `chat_category`, titled reports `category`."""
+    every = {"classes": ["bug", "feature", "question"], "weights": {}}
+    model = {**load_model(), "category": {**every, "bias": [-1.0, -1.0, 1.3], "tracker_bias": -9.0},
+             "chat_category": {**every, "bias": [1.3, -1.0, -1.0]}}
+    text = "The calendar shows meetings one hour off"
+    try:
+        set_model(model)
+        chat, titled = classify([{"text": text}, {"title": text, "body": "### Details\nSince Monday."}])
+    finally:
+        set_model(None)
+    assert chat["category"] in BUG_FAMILY and chat["missing"], chat
+    assert titled["category"] == "question" and titled["missing"] == [], titled
