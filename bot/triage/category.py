@@ -161,8 +161,10 @@ def choose_category(*, text: str, title: str | None, observed: int = 0,
     `hints_observed`: whether any sentence has even a small chance of stating behaviour.
 
     The opening decides first (a how-to question, a request, a problem), then the learned
-    classifier; where the classifier is unsure, observed behaviour makes it a bug report, and a
-    long report that describes observed wrong behaviour is one whatever its style."""
+    classifier; a titled report that the tracker-style gate reads as written like a tracker bug
+    report is one; where the classifier is unsure, observed behaviour makes it a bug report, and
+    a long report that describes observed wrong behaviour is one (unless written as GitHub issues
+    are, where that rule was wrong more often than the classifier)."""
     reasons: list[str] = []
     chat = title is None
     head = ((title + "\n" if title else "") + text[:_FOCUS_CHARS]).lower()
@@ -209,13 +211,13 @@ def choose_category(*, text: str, title: str | None, observed: int = 0,
         return base, [f"category {base}: a one-line message that describes no problem ({said}, then {other} "
                       f"p={probs.get(other, 0.0):.2f})"]
     prose_style = p_tracker is None or p_tracker >= PROSE_STYLE
-    if p_tracker is not None and not chat and p_tracker >= TRACKER_STYLE:
-        if label != "bug" and not I.weak_request(opening):
-            # The classifier learned bug / feature / question from GitHub issues; tracker (Bugzilla,
-            # Jira) bug reports are written otherwise and it reads many as questions. The gate,
-            # learned from GitHub issues vs tracker bug reports, says this one is written like
-            # the latter: trackers hold bug reports (bench/category_tradeoff.py, docs/classifier.md).
-            return _bug(head, reasons, f"written like a tracker bug report (style p={p_tracker:.2f}; {said})")
+    if p_tracker is not None and p_tracker >= TRACKER_STYLE and label != "bug" and not chat \
+            and not I.weak_request(opening):
+        # The classifier learned bug / feature / question from GitHub issues; tracker (Bugzilla,
+        # Jira) bug reports are written otherwise and it reads many as questions. The gate, learned
+        # from GitHub issues vs tracker bug reports, says this one is written like the latter:
+        # trackers hold bug reports (bench/category_tradeoff.py, docs/classifier.md).
+        return _bug(head, reasons, f"written like a tracker bug report (style p={p_tracker:.2f}; {said})")
     if prose_style and label != "bug" and not chat and not I.weak_request(opening) \
             and (title_observed or problem or observed >= PROSE_OBSERVED) and not _TEMPLATE.search(text, 0, ANALYSE_TRACE):
         # A titled report written as prose (no issue template) that states observed behaviour:

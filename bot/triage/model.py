@@ -24,8 +24,8 @@ import threading
 from pathlib import Path
 from typing import Any
 
-__all__ = ["MODEL_PATH", "category_features", "load_model", "set_model", "score_category", "score_category_style", "detail_weights",
-           "sentence_features", "score_sentences", "logit"]
+__all__ = ["MODEL_PATH", "category_features", "load_model", "set_model", "score_category", "score_category_style",
+           "detail_weights", "sentence_features", "score_sentences", "logit"]
 
 MODEL_PATH = Path(__file__).with_name("category_model.json.gz")
 BODY_CHARS = 1500
