@@ -12,6 +12,8 @@ not a product figure.
    from GitHub issues (same features). A report it calls tracker-written at p > t is `bug`.
    GitHub rows are scored by gates trained without their fold; tracker rows by gates trained
    without their system.
+3. Learning curve of the GitHub-only model: 5-fold macro-F1 with 25 / 50 / 75 / 100 % of each
+   fold's training rows (the first rows of a seeded shuffle), and leave-one-repository-out.
 """
 from __future__ import annotations
 
@@ -47,6 +49,7 @@ def margins(block: dict, docs: list[list[str]], cls: str) -> np.ndarray:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--data", type=Path, default=T.DEFAULT_DATA)
+    ap.add_argument("--curve-only", action="store_true", help="section 3 only")
     args = ap.parse_args(argv)
     issues, reports = T.read_csv(args.data / T.ISSUES), T.read_csv(args.data / T.DETAILS)
     y = [r["label"] for r in issues]
@@ -57,6 +60,8 @@ def main(argv: list[str] | None = None) -> int:
             for name in sorted(set(systems))]
     macro = lambda pred: f1_score(y, pred, labels=LABELS, average="macro")  # noqa: E731
 
+    if args.curve_only:
+        return learning_curve(docs, y, [r["repo"] for r in issues], folds, macro)
     print("1. one model, tracker reports as `bug` at weight w (raw classifier)")
     for w in (0.0, 0.1, 0.3, 0.6, 1.0):
         T.TRACKER_WEIGHT = w
@@ -94,6 +99,30 @@ def main(argv: list[str] | None = None) -> int:
         b = np.mean([tr_gate[i] > cut or p == "bug" for i, p in enumerate(tr_pred)])
         print(f"   gate p>{t}: GitHub {macro(g):.3f} (gated {np.mean(gh_gate > cut):.1%}); tracker `bug` {b:.1%} "
               f"(gated {np.mean(tr_gate > cut):.1%})", flush=True)
+    return learning_curve(docs, y, [r["repo"] for r in issues], folds, macro)
+
+
+def learning_curve(docs: list[list[str]], y: list[str], repos: list[str], folds: list, macro) -> int:
+    print("3. GitHub-only model, learning curve (raw classifier)")
+    order = np.random.default_rng(T.SEED).permutation(len(y))
+    rank = {int(i): n for n, i in enumerate(order)}
+    for frac in (0.25, 0.5, 0.75, 1.0):
+        pred = [""] * len(y)
+        for tr, te in folds:
+            keep = sorted(tr, key=rank.__getitem__)[: int(len(tr) * frac)]
+            block = T.train_category([docs[i] for i in keep], [y[i] for i in keep])
+            for i, p in zip(te, T.predict_category(block, [docs[i] for i in te])):
+                pred[i] = p
+        loro = [""] * len(y)
+        for repo in sorted(set(repos)):
+            tr = [i for i, r in enumerate(repos) if r != repo]
+            te = [i for i, r in enumerate(repos) if r == repo]
+            keep = sorted(tr, key=rank.__getitem__)[: int(len(tr) * frac)]
+            block = T.train_category([docs[i] for i in keep], [y[i] for i in keep])
+            for i, p in zip(te, T.predict_category(block, [docs[i] for i in te])):
+                loro[i] = p
+        print(f"   {frac:.0%} of the training rows (~{int(len(y) * 0.8 * frac)}): 5-fold macro-F1 {macro(pred):.3f}; "
+              f"leave-one-repository-out {macro(loro):.3f}", flush=True)
     return 0
 
 
