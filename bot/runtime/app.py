@@ -21,6 +21,7 @@ from bot.runtime.slack_client import make_client
 from bot.tickets.outbox_rows import TicketRows
 from bot.runtime.transaction import TransactionalApp, remember_error
 from bot.trackers import card as tracker_card
+from bot.triage.model import load_model as load_triage_model
 from bot.trackers.delivery import OutboxRouter, TrackerDelivery
 from bot.trackers.webhooks import InboxRouter, WebhookWork
 from bot.delivery.workers import LaneWorker
@@ -50,6 +51,9 @@ class Hypercare:
         """`receives`: this process takes Slack's requests (a worker process only works the queues)."""
         self.checkpointer.start()
         if receives:
+            # The triage model (≈ 3.5 MB of JSON) would otherwise be parsed by the first `/hc new`,
+            # whose answer is due within Slack's 3 seconds: parse it before the first request.
+            load_triage_model()
             warm_up(self.app, directory=self.directory)  # who the bot is, and who is who, before the first request needs it
             self.inbox_writer.start()  # and moves what a crash left in the spool
         self.inbox.start()
