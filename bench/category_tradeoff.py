@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -102,7 +103,9 @@ def main(argv: list[str] | None = None) -> int:
     return learning_curve(docs, y, [r["repo"] for r in issues], folds, macro)
 
 
-def learning_curve(docs: list[list[str]], y: list[str], repos: list[str], folds: list, macro) -> int:
+def learning_curve(docs: list[list[str]], y: list[str], repos: list[str],
+                   folds: list[tuple[np.ndarray, np.ndarray]], macro: Callable[[list[str]], float]) -> int:
+    """Section 3: the GitHub-only classifier on 25-100 % of each fold's training rows."""
     print("3. GitHub-only model, learning curve (raw classifier)")
     order = np.random.default_rng(T.SEED).permutation(len(y))
     rank = {int(i): n for n, i in enumerate(order)}
