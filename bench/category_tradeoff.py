@@ -29,6 +29,7 @@ from sklearn.model_selection import StratifiedKFold
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import category_training as C  # noqa: E402
 import train_triage_model as T  # noqa: E402
 
 LABELS = ["bug", "feature", "question"]
@@ -54,7 +55,7 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     issues, reports = T.read_csv(args.data / T.ISSUES), T.read_csv(args.data / T.DETAILS)
     y = [r["label"] for r in issues]
-    docs, tracker = T.category_docs(issues), T.report_docs(reports)
+    docs, tracker = C.category_docs(issues), C.report_docs(reports)
     systems = [r["system"] for r in reports]
     folds = list(StratifiedKFold(T.FOLDS, shuffle=True, random_state=T.SEED).split(docs, y))
     held = [([i for i, s in enumerate(systems) if s != name], [i for i, s in enumerate(systems) if s == name])
@@ -65,33 +66,33 @@ def main(argv: list[str] | None = None) -> int:
         return learning_curve(docs, y, [r["repo"] for r in issues], folds, macro)
     print("1. one model, tracker reports as `bug` at weight w (raw classifier)")
     for w in (0.0, 0.1, 0.3, 0.6, 1.0):
-        T.TRACKER_WEIGHT = w
+        C.TRACKER_WEIGHT = w
         pred = [""] * len(y)
         for tr, te in folds:
-            block = T.train_category_mixed([docs[i] for i in tr], [y[i] for i in tr], tracker)
-            for i, p in zip(te, T.predict_category(block, [docs[i] for i in te])):
+            block = C.train_category_mixed([docs[i] for i in tr], [y[i] for i in tr], tracker)
+            for i, p in zip(te, C.predict_category(block, [docs[i] for i in te])):
                 pred[i] = p
         bug = 0
         for tr, te in held:
-            block = T.train_category_mixed(docs, y, [tracker[i] for i in tr])
-            bug += sum(p == "bug" for p in T.predict_category(block, [tracker[i] for i in te]))
+            block = C.train_category_mixed(docs, y, [tracker[i] for i in tr])
+            bug += sum(p == "bug" for p in C.predict_category(block, [tracker[i] for i in te]))
         print(f"   w={w:.1f}: GitHub 5-fold macro-F1 {macro(pred):.3f}; tracker reports `bug`, "
               f"leave-one-system-out {bug / len(reports):.1%}", flush=True)
 
     print("2. GitHub-only model + a learned tracker-style gate (raw classifier)")
     gh_pred, gh_gate = [""] * len(y), np.zeros(len(y))
     for tr, te in folds:
-        block = T.train_category([docs[i] for i in tr], [y[i] for i in tr])
-        for i, p in zip(te, T.predict_category(block, [docs[i] for i in te])):
+        block = C.train_category([docs[i] for i in tr], [y[i] for i in tr])
+        for i, p in zip(te, C.predict_category(block, [docs[i] for i in te])):
             gh_pred[i] = p
-        gate = T.train_category([docs[i] for i in tr] + tracker, ["github"] * len(tr) + ["tracker"] * len(tracker))
+        gate = C.train_category([docs[i] for i in tr] + tracker, ["github"] * len(tr) + ["tracker"] * len(tracker))
         gh_gate[te] = margins(gate, [docs[i] for i in te], "tracker")
-    full = T.train_category(docs, y)
+    full = C.train_category(docs, y)
     tr_pred, tr_gate = [""] * len(reports), np.zeros(len(reports))
     for tr, te in held:
-        gate = T.train_category(docs + [tracker[i] for i in tr], ["github"] * len(docs) + ["tracker"] * len(tr))
+        gate = C.train_category(docs + [tracker[i] for i in tr], ["github"] * len(docs) + ["tracker"] * len(tr))
         tr_gate[te] = margins(gate, [tracker[i] for i in te], "tracker")
-        for i, p in zip(te, T.predict_category(full, [tracker[i] for i in te])):
+        for i, p in zip(te, C.predict_category(full, [tracker[i] for i in te])):
             tr_pred[i] = p
     print(f"   no gate: GitHub {macro(gh_pred):.3f}; tracker `bug` {np.mean([p == 'bug' for p in tr_pred]):.1%}")
     for t in (0.2, 0.3, 0.5, 0.7):
@@ -109,23 +110,22 @@ def learning_curve(docs: list[list[str]], y: list[str], repos: list[str],
     print("3. GitHub-only model, learning curve (raw classifier)")
     order = np.random.default_rng(T.SEED).permutation(len(y))
     rank = {int(i): n for n, i in enumerate(order)}
-    for frac in (0.25, 0.5, 0.75, 1.0):
+    by_repo = [([i for i, r in enumerate(repos) if r != repo], [i for i, r in enumerate(repos) if r == repo])
+               for repo in sorted(set(repos))]
+
+    def held_out(splits: list, frac: float) -> list[str]:
         pred = [""] * len(y)
-        for tr, te in folds:
+        for tr, te in splits:
             keep = sorted(tr, key=rank.__getitem__)[: int(len(tr) * frac)]
-            block = T.train_category([docs[i] for i in keep], [y[i] for i in keep])
-            for i, p in zip(te, T.predict_category(block, [docs[i] for i in te])):
+            block = C.train_category([docs[i] for i in keep], [y[i] for i in keep])
+            for i, p in zip(te, C.predict_category(block, [docs[i] for i in te])):
                 pred[i] = p
-        loro = [""] * len(y)
-        for repo in sorted(set(repos)):
-            tr = [i for i, r in enumerate(repos) if r != repo]
-            te = [i for i, r in enumerate(repos) if r == repo]
-            keep = sorted(tr, key=rank.__getitem__)[: int(len(tr) * frac)]
-            block = T.train_category([docs[i] for i in keep], [y[i] for i in keep])
-            for i, p in zip(te, T.predict_category(block, [docs[i] for i in te])):
-                loro[i] = p
-        print(f"   {frac:.0%} of the training rows (~{int(len(y) * 0.8 * frac)}): 5-fold macro-F1 {macro(pred):.3f}; "
-              f"leave-one-repository-out {macro(loro):.3f}", flush=True)
+        return pred
+
+    for frac in (0.25, 0.5, 0.75, 1.0):
+        print(f"   {frac:.0%} of the training rows (~{int(len(y) * 0.8 * frac)}): 5-fold macro-F1 "
+              f"{macro(held_out(folds, frac)):.3f}; leave-one-repository-out {macro(held_out(by_repo, frac)):.3f}",
+              flush=True)
     return 0
 
 

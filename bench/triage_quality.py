@@ -45,6 +45,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import category_training as C  # noqa: E402
 import train_triage_model as T  # noqa: E402
 
 from bot.triage.classify import classify_stream  # noqa: E402
@@ -120,8 +121,8 @@ def issue_figures(issues: list[dict[str, str]], reports: list[dict[str, str]], s
                   folds: int) -> None:
     y = [r["label"] for r in issues]
     repos = [r["repo"] for r in issues]
-    docs = T.category_docs(issues)
-    tracker = T.report_docs(reports)          # another source: in every fold's training, as when shipped
+    docs = C.category_docs(issues)
+    tracker = C.report_docs(reports)          # another source: in every fold's training, as when shipped
     full = lambda rows: [bench_label(o["category"]) for o in classify({"title": r["title"], "body": r["body"]}  # noqa: E731
                                                                         for r in rows)]
     titles = lambda rows: [bench_label(o["category"]) for o in classify({"text": r["title"]} for r in rows)]  # noqa: E731
@@ -132,7 +133,7 @@ def issue_figures(issues: list[dict[str, str]], reports: list[dict[str, str]], s
     for repo in sorted(set(repos)):
         te = [i for i, r in enumerate(repos) if r == repo]
         tr = [i for i, r in enumerate(repos) if r != repo]
-        model = {**shipped, **T.category_blocks([docs[i] for i in tr], [y[i] for i in tr], tracker)}
+        model = {**shipped, **C.category_blocks([docs[i] for i in tr], [y[i] for i in tr], tracker)}
         rows = [issues[i] for i in te]
         a = with_model(model, lambda: full(rows))
         b = with_model(model, lambda: titles(rows))
@@ -147,7 +148,7 @@ def issue_figures(issues: list[dict[str, str]], reports: list[dict[str, str]], s
     cv_full: list[str] = [""] * len(issues)
     cv_title: list[str] = [""] * len(issues)
     for tr, te in StratifiedKFold(folds, shuffle=True, random_state=T.SEED).split(docs, y):
-        model = {**shipped, **T.category_blocks([docs[i] for i in tr], [y[i] for i in tr], tracker)}
+        model = {**shipped, **C.category_blocks([docs[i] for i in tr], [y[i] for i in tr], tracker)}
         rows = [issues[i] for i in te]
         a = with_model(model, lambda: full(rows))
         b = with_model(model, lambda: titles(rows))
@@ -189,10 +190,10 @@ def tracker_figures(reports: list[dict[str, str]], issues: list[dict[str, str]],
                     folds: int, *, curve: bool = False, sentences: list[dict[str, str]] | None = None) -> None:
     run = lambda rows: classify({"title": r["title"], "body": r["description"]} for r in rows)  # noqa: E731
     print("\n== Tracker bug reports (bug_reports_ob_eb_s2r.csv) ==")
-    idocs, labels = T.category_docs(issues), [r["label"] for r in issues]
-    rdocs = T.report_docs(reports)
+    idocs, labels = C.category_docs(issues), [r["label"] for r in issues]
+    rdocs = C.report_docs(reports)
     cross = {**{k: v for k, v in shipped.items() if k not in ("details", "chat_category")},
-             "category": T.train_category(idocs, labels)}
+             "category": C.train_category(idocs, labels)}
     missing_figures("CROSS-SOURCE, no tracker data at all (category model from the issues only, so no tracker-style "
                     "gate and the prose rules decide; report-level presence models removed; shipped sentence model)",
                     reports, with_model(cross, lambda: run(reports)))
@@ -208,7 +209,7 @@ def tracker_figures(reports: list[dict[str, str]], issues: list[dict[str, str]],
 
     def fold_run(tr: list[int], te: list[int], frac: float) -> list[dict[str, Any]]:
         tr = list(tr)[: int(len(tr) * frac)]
-        model = {**shipped, **T.category_blocks(idocs, labels, [rdocs[i] for i in tr])}
+        model = {**shipped, **C.category_blocks(idocs, labels, [rdocs[i] for i in tr])}
         if tr:
             model["details"] = T.train_details([reports[i] for i in tr], [feats[i] for i in tr])
         else:

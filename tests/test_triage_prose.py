@@ -81,9 +81,11 @@ def test_a_one_line_message_that_names_a_thing_is_not_asked_for_steps() -> None:
 
 def _gated(p_tracker_margin: float) -> dict[str, Any]:
     """The shipped model with a category block that reads every report as a question (as above) and
-    a tracker-style gate column whose margin is `p_tracker_margin` for any report mentioning "the"."""
-    return {**load_model(), "category": {"classes": ["bug", "feature", "question"], "bias": [-1.0, -1.0, 1.3],
-                                         "tracker_bias": -5.0, "weights": {"the": [0.0, 0.0, 0.0, 5.0 + p_tracker_margin]}}}
+    a tracker-style gate column whose margin is `p_tracker_margin` for any report mentioning "the",
+    for titled reports and chat alike."""
+    block = {"classes": ["bug", "feature", "question"], "bias": [-1.0, -1.0, 1.3],
+             "tracker_bias": -5.0, "weights": {"the": [0.0, 0.0, 0.0, 5.0 + p_tracker_margin]}}
+    return {**load_model(), "category": block, "chat_category": block}   # chat meets the gate column too
 
 
 def test_with_a_gate_a_report_written_like_a_tracker_report_is_a_bug_and_one_that_is_not_keeps_its_label() -> None:
@@ -106,12 +108,16 @@ def test_with_a_gate_a_report_written_like_a_tracker_report_is_a_bug_and_one_tha
 
 
 def test_the_gate_does_not_touch_chat_or_requests() -> None:
+    """A chat statement that reaches the classifier (no question, problem word or request) keeps the
+    classifier's `question` though the gate would call it tracker-written; so does a titled request."""
+    statement = "The toolbar keeps the light colours after the theme change.\nThe sidebar follows the theme."
     try:
         set_model(_gated(4.0))
-        chat, request = classify([{"text": "is the export limited to 100 rows or can that be changed?"},
-                                  {"title": "Add a way to wrap the long lines", "body": PROSE}])
+        chat, request = classify([{"text": statement}, {"title": "Add a way to wrap the long lines", "body": PROSE}])
+        why = triage(text=statement).reasons
     finally:
         set_model(None)
+    assert any("classifier question" in r for r in why), why
     assert chat["category"] == "question" and chat["missing"] == [], chat
     assert request["category"] == "feature_request", request
 

@@ -21,9 +21,9 @@ from bot.runtime.slack_client import make_client
 from bot.tickets.outbox_rows import TicketRows
 from bot.runtime.transaction import TransactionalApp, remember_error
 from bot.trackers import card as tracker_card
-from bot.triage.model import load_model as load_triage_model
 from bot.trackers.delivery import OutboxRouter, TrackerDelivery
 from bot.trackers.webhooks import InboxRouter, WebhookWork
+from bot.triage.model import load_model as load_triage_model
 from bot.delivery.workers import LaneWorker
 from handlers import register
 from handlers.directory import Directory

@@ -106,7 +106,7 @@ def score_category_style(title: str | None, body: str, model: dict[str, Any] | N
                          chat: bool = False) -> tuple[dict[str, float], float | None] | None:
     """(probabilities over bug/feature/question, probability that the report is written in the style
     of a tracker bug report), or None with no model; the second is None when the block has no
-    gate column (`tracker_bias`, see bench/train_triage_model.py train_category_gated).
+    gate column (`tracker_bias`, see bench/category_training.py train_category_gated).
     `chat`: score with the chat block (`chat_category`) where the model has one."""
     m = model or load_model()
     cat = (chat and m.get("chat_category")) or m.get("category")
